@@ -1,0 +1,190 @@
+"""Domain thresholds and run settings, defined once with domain.md's defaults.
+
+Precedence: defaults here < `$CHURN_HOME/settings.toml` < `--set name=value` on the CLI.
+Every setting flows into dbt as a var of the same name (`dbt_vars()`) and into Python code as
+an attribute, so SQL and Python never disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+SETTINGS_FILE = "settings.toml"
+
+
+class SettingsError(ValueError):
+    """A setting is unknown, unparsable or out of range."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Domain thresholds (domain.md) and run knobs. Field docs live in `DOCS` below."""
+
+    warning_days: int = 3
+    churn_days: int = 30
+    churn_window_days: int = 30
+    snapshot_cadence_months: int = 1
+    complaint_threshold: int = 2
+    competitor_search_lookback_days: int = 30
+    late_delivery_days: int = 5
+    price_discount_share: float = 0.25
+    hesitating_lookback_days: int = 14
+    new_customer_days: int = 60
+    high_value_gmv_percentile: float = 80.0
+    high_value_frequency_percentile: float = 80.0
+    advanced_frequency_percentile: float = 60.0
+    at_risk_score_threshold: float = 0.5
+    holdout_share: float = 0.10
+    first_month_days: int = 30
+    effect_months: int = 6
+    effect_month_days: int = 30
+    recall_budget: float = 50000.0
+    cost_email: float = 0.05
+    cost_sms: float = 0.08
+    cost_in_app: float = 0.01
+    cost_app_push: float = 0.02
+    cost_messenger: float = 0.30
+    cost_agent: float = 20.0
+    cost_phone: float = 8.0
+    gross_margin: float = 1.0
+    power: float = 0.80
+    alpha: float = 0.05
+    business_cutoff: float = 0.5
+    drift_psi_threshold: float = 0.2
+    xgb_threads: int = 2
+    xgb_max_rounds: int = 400
+    duckdb_memory_limit: str = "8GB"
+    campaign_id: str = "next_wave"
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def dbt_vars(self) -> dict:
+        """All settings as dbt vars (same names)."""
+        out = dataclasses.asdict(self)
+        out.pop("extra")
+        return out
+
+    def dbt_vars_json(self) -> str:
+        return json.dumps(self.dbt_vars(), sort_keys=True)
+
+    def channel_costs(self) -> dict[str, float]:
+        return {f.name.removeprefix("cost_"): getattr(self, f.name)
+                for f in fields(self) if f.name.startswith("cost_")}
+
+    def replace(self, **changes) -> "Settings":
+        return validate(dataclasses.replace(self, **changes))
+
+
+DOCS: dict[str, str] = {
+    "warning_days": "No visit for this many consecutive days puts a customer in the warning stage.",
+    "churn_days": "No interaction for this many days confirms churn (lifecycle stage churned).",
+    "churn_window_days": "Label window after a snapshot: churned if no interaction within it.",
+    "snapshot_cadence_months": "Months between customer snapshots.",
+    "complaint_threshold": "Complaints on record that make a customer service-dissatisfied.",
+    "competitor_search_lookback_days": "Recent window for competitor-keyword searches.",
+    "late_delivery_days": "Deliveries slower than this count as late.",
+    "price_discount_share": "Discount share of past GMV above which a customer is price-sensitive.",
+    "hesitating_lookback_days": "Window in which visits without an order mean hesitating.",
+    "new_customer_days": "Customers signed up within this many days are in the new layer.",
+    "high_value_gmv_percentile": "High-value double filter: annual GMV percentile.",
+    "high_value_frequency_percentile": "High-value double filter: repurchase frequency percentile.",
+    "advanced_frequency_percentile": "Advanced layer: used to buy often (frequency percentile).",
+    "at_risk_score_threshold": "Churn score above which an active customer is a recall candidate.",
+    "holdout_share": "Control (holdout) share of every layer in a recall wave.",
+    "first_month_days": "Length of the first-month effect window after a recall touch.",
+    "effect_months": "Months tracked after the first month.",
+    "effect_month_days": "Days in each tracked month.",
+    "recall_budget": "Budget cut for a recall wave, in shop currency.",
+    "gross_margin": "Share of GMV counted as margin in ROI (1.0 = ROI on GMV).",
+    "power": "Statistical power for sample size and minimum detectable effect.",
+    "alpha": "Two-sided significance level for intervals and power.",
+    "business_cutoff": "Churn probability above which the model calls a customer a churner.",
+    "drift_psi_threshold": "Population stability index above which retraining is triggered.",
+    "xgb_threads": "Threads XGBoost may use.",
+    "xgb_max_rounds": "Maximum boosting rounds (early stopping picks fewer).",
+    "duckdb_memory_limit": "DuckDB memory limit for dbt and Python connections.",
+    "campaign_id": "Campaign the recall segment tables are built for.",
+}
+DOCS.update({f"cost_{c}": f"Cost per contact through {c}." for c in
+             ("email", "sms", "in_app", "app_push", "messenger", "agent", "phone")})
+
+_PERCENTILES = ("high_value_gmv_percentile", "high_value_frequency_percentile",
+                "advanced_frequency_percentile")
+_PROBABILITIES = ("at_risk_score_threshold", "business_cutoff", "power", "alpha", "gross_margin")
+
+
+def validate(s: Settings) -> Settings:
+    """Refuse settings outside their domain with a message naming the setting."""
+    problems = []
+    for f in fields(s):
+        value = getattr(s, f.name)
+        if f.type in ("int", "float") and isinstance(value, (int, float)):
+            if value < 0:
+                problems.append(f"{f.name}={value} must not be negative")
+    for name in ("warning_days", "churn_days", "churn_window_days", "snapshot_cadence_months",
+                 "first_month_days", "effect_months", "effect_month_days", "xgb_threads",
+                 "xgb_max_rounds"):
+        if getattr(s, name) < 1:
+            problems.append(f"{name}={getattr(s, name)} must be at least 1")
+    if not 0 < s.holdout_share <= 0.5:
+        problems.append(f"holdout_share={s.holdout_share} must be in (0, 0.5]")
+    for name in _PERCENTILES:
+        if not 0 <= getattr(s, name) <= 100:
+            problems.append(f"{name}={getattr(s, name)} must be in [0, 100]")
+    for name in _PROBABILITIES:
+        if not 0 < getattr(s, name) <= 1:
+            problems.append(f"{name}={getattr(s, name)} must be in (0, 1]")
+    if s.warning_days >= s.churn_days:
+        problems.append(f"warning_days={s.warning_days} must be below churn_days={s.churn_days}")
+    if not s.campaign_id.replace("_", "").replace("-", "").isalnum():
+        problems.append(f"campaign_id={s.campaign_id!r} may hold letters, digits, '-' and '_' only")
+    if problems:
+        raise SettingsError("invalid settings: " + "; ".join(problems))
+    return s
+
+
+def _coerce(name: str, raw, type_name: str):
+    try:
+        if type_name == "int":
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {name}: cannot read {raw!r} as {type_name}") from None
+
+
+def parse_overrides(pairs: list[str] | None) -> dict:
+    """Turn `name=value` strings from `--set` into a dict."""
+    out = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise SettingsError(f"--set expects name=value, got {pair!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def load_settings(home: Path | None = None, overrides: dict | None = None) -> Settings:
+    """Defaults, then `$CHURN_HOME/settings.toml`, then overrides; validated."""
+    known = {f.name: f.type for f in fields(Settings) if f.name != "extra"}
+    values: dict = {}
+    if home is not None and (home / SETTINGS_FILE).exists():
+        path = home / SETTINGS_FILE
+        try:
+            values.update(tomllib.loads(path.read_text()))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+    values.update(overrides or {})
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise SettingsError(
+            f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    typed = {k: _coerce(k, v, known[k]) for k, v in values.items()}
+    return validate(Settings(**typed))
