@@ -1,0 +1,78 @@
+"""Parameters of the simulated shop: sizes, rates, shop events and the planted recall effects.
+
+Figures are calibrated to ../shared/SIMULATOR.md (see tests/unit/test_simulator.py for the
+tolerances). Everything here is plain data so tests and docs can read the planted truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+CHURN_TYPES = ("price_sensitive", "service_dissatisfied", "competitor_attracted", "silent")
+# Latent type mix of the whole population; among churners the clear-cause mix lands near
+# price 45% / service 32% / competitor 23% (domain.md 1) because hazards differ by type.
+TYPE_MIX = (0.38, 0.24, 0.18, 0.20)
+
+# Planted first-month effect on the probability of coming back and ordering, per layer.
+# `advanced` has no true effect; `core` works but through an expensive agent, so its
+# first-month ROI is negative.
+LAYER_EFFECTS = {"base": 0.07, "advanced": 0.0, "core": 0.05}
+LAYER_OFFERS = {"base": "generic_coupon", "advanced": "category_recommendation",
+                "core": "custom_package"}
+LAYER_CHANNEL_KIND = {"base": "automated", "advanced": "semi_automated", "core": "manual"}
+AUTOMATED = ("email", "sms", "in_app")
+SEMI_AUTOMATED = ("app_push", "messenger")
+
+DELIVERY_RATE = {"email": 0.95, "sms": 0.97, "in_app": 0.90, "app_push": 0.85,
+                 "messenger": 0.92, "agent": 0.99, "phone": 0.75}
+OPEN_RATE = {"email": 0.25, "sms": 0.40, "in_app": 0.35, "app_push": 0.20,
+             "messenger": 0.45, "agent": 0.80, "phone": 0.70}
+CLICK_RATE = 0.30
+
+# Cost per contact used by the simulated history (mirrors the settings defaults).
+CONTACT_COST = {"email": 0.05, "sms": 0.08, "in_app": 0.01, "app_push": 0.02,
+                "messenger": 0.30, "agent": 20.0, "phone": 8.0}
+
+# Past waves: (campaign id, wave = churn type targeted, days before the end of history).
+PAST_WAVES = (
+    ("wave_silent", "silent", 215),
+    ("wave_service", "service_dissatisfied", 155),
+    ("wave_competitor", "competitor_attracted", 95),
+)
+WAVE_OF_TYPE = {"silent": "silent", "service_dissatisfied": "service",
+                "competitor_attracted": "competitor", "price_sensitive": "price"}
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Size and seed of one simulated shop."""
+
+    customers: int = 3000
+    months: int = 18
+    seed: int = 42
+    end_date: date = date(2026, 3, 31)
+    chunk_size: int = 25_000
+    holdout_share: float = 0.10
+    extra_days: int = 0
+    responses: tuple = field(default_factory=tuple)
+
+    @property
+    def history_days(self) -> int:
+        return int(round(self.months * 30.44))
+
+    @property
+    def total_days(self) -> int:
+        return self.history_days + self.extra_days
+
+
+# Behaviour rates (per day or per visit).
+BASE_HAZARD = 0.0034           # daily chance that a settled customer starts drifting away
+NEW_CUSTOMER_HAZARD_BOOST = 1.5
+PRICE_SHOCK_BOOST = 2.0        # price-sensitive hazard after the coupon threshold rise
+COMPETITOR_PROMO_BOOST = 3.0   # competitor-attracted hazard while a competitor runs a promo
+SERVICE_INCIDENT_BOOST = 2.5   # service-dissatisfied hazard per unit of recent incidents
+OTHER_INCIDENT_BOOST = 0.4
+INCIDENT_DECAY = 0.96
+RETURN_HAZARD = 0.0015         # daily chance that a churned customer comes back on their own
+CHURN_DAYS = 30

@@ -1,0 +1,343 @@
+"""The day-by-day behaviour of one chunk of customers, vectorised over customers.
+
+Each day: settled customers may start drifting (hazard driven by type, shop events and service
+incidents); visits follow the (fading) visit rate; events, orders, tickets and tier changes follow
+the visits; 30 days without interaction confirm churn; churned customers may come back on their
+own or because a recall wave reached them. The true churn probability is computed at every
+monthly snapshot from the same model (see `oracle.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sources.contract import CATEGORIES, CHANNELS
+from sources.simulator import config as C
+from sources.simulator.oracle import true_churn_probability
+from sources.simulator.population import COMPETITOR, PRICE, SERVICE, SILENT, Population
+
+TIER_THRESHOLDS = np.array([0.0, 300.0, 900.0, 2000.0])
+EVENT_KINDS = ("visit", "login", "view", "add_to_cart", "search", "promo_view", "review")
+
+
+@dataclass
+class Calendar:
+    """Shop-wide events with known dates: competitor promotions and a coupon threshold rise."""
+
+    history_days: int
+    total_days: int
+
+    def competitor_promo(self, t: int) -> bool:
+        starts = [int(self.history_days * f) for f in (0.2, 0.55, 0.85)] + \
+                 [self.history_days + 60]
+        return any(s <= t < s + 30 for s in starts)
+
+    def price_shock(self, t: int) -> bool:
+        s = int(self.history_days * 0.45)
+        return s <= t < s + 60
+
+
+@dataclass
+class Wave:
+    """A recall wave applied inside the simulation (past wave or a wave the platform exported)."""
+
+    campaign_id: str
+    day: int
+    rows: np.ndarray            # chunk-local customer positions
+    layer: np.ndarray           # 0 base, 1 advanced, 2 core
+    treated: np.ndarray         # bool
+    recalled: np.ndarray        # bool: would come back because of the touch (if treated)
+    recall_day: np.ndarray
+    channel: np.ndarray         # index into CHANNELS
+    offer: np.ndarray           # str
+
+
+@dataclass
+class ChunkLog:
+    """Everything one chunk produced, as column arrays."""
+
+    visits: list = field(default_factory=list)
+    orders: list = field(default_factory=list)
+    tickets: list = field(default_factory=list)
+    tiers: list = field(default_factory=list)
+    churns: list = field(default_factory=list)
+    returns: list = field(default_factory=list)
+    truth_probs: list = field(default_factory=list)
+    waves: list = field(default_factory=list)
+
+
+LAYERS = ("base", "advanced", "core")
+
+
+def _cat(rng, favourite, n_or_rows):
+    rows = favourite[n_or_rows]
+    other = rng.integers(0, len(CATEGORIES), len(rows)).astype(np.int8)
+    return np.where(rng.random(len(rows)) < 0.6, rows, other)
+
+
+class ChunkSimulation:
+    """Simulates one chunk of customers over the whole horizon."""
+
+    def __init__(self, pop: Population, rng: np.random.Generator, cfg: C.SimulationConfig,
+                 responses: list[dict] | None = None):
+        self.p, self.rng, self.cfg = pop, rng, cfg
+        self.cal = Calendar(cfg.history_days, cfg.total_days)
+        n = pop.size
+        self.drifting = np.zeros(n, bool)
+        self.drift_start = np.full(n, -1, np.int32)
+        self.first_drift = np.full(n, -1, np.int32)
+        self.churned = np.zeros(n, bool)
+        self.last_int = np.where(pop.signup_day < 0, -rng.integers(0, 10, n),
+                                 pop.signup_day).astype(np.int32)
+        self.scale = np.ones(n)
+        self.incident = np.zeros(n)
+        self.tier = np.zeros(n, np.int8)
+        self.tier_expiry = np.full(n, -1, np.int32)
+        months = cfg.total_days // 30 + 2
+        self.gmv_by_month = np.zeros((n, months), np.float32)
+        self.orders_by_month = np.zeros((n, months), np.int16)
+        self.assigned = np.zeros(n, bool)
+        self.waves: list[Wave] = []
+        self.responses = responses or []
+        self.log = ChunkLog()
+
+    # --- hazard and visit rate ------------------------------------------------------------
+    def hazard(self, t: int, incident: np.ndarray | None = None) -> np.ndarray:
+        p, ctype = self.p, self.p.churn_type
+        inc = self.incident if incident is None else incident
+        factor = np.ones(p.size)
+        factor += np.where(ctype == SERVICE, C.SERVICE_INCIDENT_BOOST, C.OTHER_INCIDENT_BOOST) * inc
+        if self.cal.price_shock(t):
+            factor += np.where(ctype == PRICE, C.PRICE_SHOCK_BOOST, 0.0)
+        if self.cal.competitor_promo(t):
+            factor += np.where(ctype == COMPETITOR, C.COMPETITOR_PROMO_BOOST, 0.0)
+        tenure = np.clip((t - p.signup_day) / 365.0, 0, 2)
+        factor += np.where(ctype == SILENT, 0.5 * tenure, 0.0)
+        factor *= np.where(t - p.signup_day < 60, C.NEW_CUSTOMER_HAZARD_BOOST, 1.0)
+        return np.minimum(C.BASE_HAZARD * p.frailty * factor, 0.5)
+
+    def visit_rate(self, t: int) -> np.ndarray:
+        p = self.p
+        since = np.maximum(t - self.drift_start, 0)
+        fade = p.floor + (1 - p.floor) * np.exp(-since / p.decay_days)
+        rate = p.visit_rate * self.scale * np.where(self.drifting, fade, 1.0)
+        return np.where(self.churned | (t < p.signup_day), 0.0, rate)
+
+    # --- the day loop ---------------------------------------------------------------------
+    def run(self, snapshot_days: list[int], window_days: int) -> ChunkLog:
+        wave_days = {d for _, _, d in self._past_wave_days()}
+        for t in range(self.cfg.total_days):
+            if t in snapshot_days:
+                self._record_truth(t, window_days)
+            if t in wave_days:
+                for cid, ctype, d in self._past_wave_days():
+                    if d == t:
+                        self._start_past_wave(cid, ctype, t)
+            for resp in self.responses:
+                if resp["day"] == t:
+                    self._start_response_wave(resp, t)
+            self._day(t)
+        return self.log
+
+    def _past_wave_days(self):
+        types = {name: i for i, name in enumerate(C.CHURN_TYPES)}
+        return [(cid, types[ct], self.cfg.history_days - before)
+                for cid, ct, before in C.PAST_WAVES]
+
+    def _day(self, t: int) -> None:
+        p, rng, n = self.p, self.rng, self.p.size
+        live = (t >= p.signup_day) & ~self.churned
+        settled = live & ~self.drifting
+        starts = settled & (rng.random(n) < self.hazard(t))
+        self.drifting |= starts
+        self.drift_start = np.where(starts, t, self.drift_start)
+        self.first_drift = np.where(starts & (self.first_drift < 0), t, self.first_drift)
+
+        visits = rng.poisson(self.visit_rate(t))
+        forced = self._returns(t)
+        visits = visits + forced
+        active = np.flatnonzero(visits)
+        if active.size:
+            self._behaviour(t, active, visits[active], forced[active])
+        self.last_int[active] = t
+        self.incident *= C.INCIDENT_DECAY
+
+        newly = live & ~self.churned & (t - self.last_int >= C.CHURN_DAYS)
+        if newly.any():
+            rows = np.flatnonzero(newly)
+            self.churned[rows] = True
+            self.drifting[rows] = False
+            self.log.churns.append((rows, self.last_int[rows] + 1))
+        if t % 30 == 0:
+            self._tiers(t)
+
+    def _returns(self, t: int) -> np.ndarray:
+        """Churned customers who come back today: on their own, or recalled by a wave."""
+        come_back = self.churned & (self.rng.random(self.p.size) < C.RETURN_HAZARD)
+        recalled = np.zeros(self.p.size, bool)
+        for w in self.waves:
+            hit = w.treated & w.recalled & (w.recall_day == t)
+            if hit.any():
+                recalled[w.rows[hit]] = True
+        recalled &= self.churned
+        back = come_back | recalled
+        if back.any():
+            rows = np.flatnonzero(back)
+            self.churned[rows] = False
+            self.drifting[rows] = False
+            self.scale[rows] = self.rng.uniform(0.45, 0.9, rows.size)
+            self.incident[rows] = 0
+            self.log.returns.append((rows, np.full(rows.size, t, np.int32), recalled[rows]))
+            upgrade = rows[recalled[rows] & (self.rng.random(rows.size) < 0.25)]
+            if upgrade.size:
+                self.tier[upgrade] = np.minimum(self.tier[upgrade] + 1, 3)
+                self.tier_expiry[upgrade] = t + 365
+                self.log.tiers.append((upgrade, np.full(upgrade.size, t, np.int32),
+                                       self.tier[upgrade].copy()))
+        return back.astype(np.int64)
+
+    def _behaviour(self, t: int, rows: np.ndarray, visits: np.ndarray, forced: np.ndarray):
+        p, rng, k = self.p, self.rng, rows.size
+        ctype, drifting = p.churn_type[rows], self.drifting[rows]
+        promo = self.cal.competitor_promo(t)
+        p_atc = np.where((ctype == PRICE) & drifting, 0.55, 0.28)
+        p_promo = np.where(ctype == PRICE, np.where(drifting, 0.45, 0.2), 0.07)
+        p_comp = np.where(ctype == COMPETITOR,
+                          np.where(drifting, 0.45, 0.25 if promo else 0.06), 0.01)
+        logins = rng.binomial(visits, 0.3)
+        views = rng.poisson(1.2 * visits)
+        atc = rng.binomial(visits, p_atc)
+        searches = rng.binomial(visits, 0.35)
+        comp = rng.binomial(searches, p_comp)
+        promos = rng.binomial(visits, p_promo)
+
+        conv = p.conversion[rows] * np.where(drifting, np.where(ctype == PRICE, 0.35, 0.7), 1.0)
+        n_orders = np.minimum(rng.binomial(visits, conv) + forced, visits)
+        reviews = rng.binomial(n_orders, 0.05)
+        self.log.visits.append((rows, np.full(k, t, np.int16), visits, logins, views, atc,
+                                searches, comp, promos, reviews))
+        if n_orders.any():
+            self._orders(t, np.repeat(rows, n_orders))
+
+        inquiries = rows[rng.random(k) < 0.01 * visits]
+        if inquiries.size:
+            self._tickets(inquiries, np.full(inquiries.size, t), kind=1)
+
+    def _orders(self, t: int, rows: np.ndarray) -> None:
+        p, rng, m = self.p, self.rng, rows.size
+        price_window = self.cal.price_shock(t)
+        coupon_p = p.coupon_propensity[rows] * (0.4 if price_window else 1.0)
+        coupon = rng.random(m) < coupon_p
+        list_price = p.order_value[rows] * rng.lognormal(0, 0.35, m)
+        discount = np.where(coupon, list_price * rng.uniform(0.1, 0.3, m), 0.0)
+        gmv = list_price - discount
+        u = rng.random(m)
+        status = np.where(u < p.return_propensity[rows], 1, np.where(u > 0.98, 2, 0))
+        late = rng.random(m) < p.late_delivery_risk[rows]
+        delivery = 1 + rng.poisson(1.5, m) + np.where(late, rng.integers(4, 10, m), 0)
+        category = _cat(rng, p.favourite_category, rows)
+        self.log.orders.append((rows, np.full(m, t, np.int16), np.round(gmv, 2),
+                                np.round(discount, 2), coupon, status.astype(np.int8),
+                                delivery.astype(np.int16), category, np.full(m, price_window)))
+        paid = status == 0
+        month = t // 30
+        np.add.at(self.gmv_by_month[:, month], rows[paid], gmv[paid])
+        np.add.at(self.orders_by_month[:, month], rows, 1)
+        np.add.at(self.incident, rows, late.astype(float))
+        is_service = p.churn_type[rows] == SERVICE
+        complaint = late & (rng.random(m) < np.where(is_service, 0.75, 0.35))
+        if complaint.any():
+            np.add.at(self.incident, rows[complaint], 1.0)
+            self._tickets(rows[complaint], t + delivery[complaint], kind=0)
+        returned = (status == 1) & (rng.random(m) < 0.8)
+        if returned.any():
+            self._tickets(rows[returned], t + delivery[returned] + 2, kind=2)
+
+    def _tickets(self, rows: np.ndarray, days: np.ndarray, kind: int) -> None:
+        rng, m = self.rng, rows.size
+        minutes = rng.lognormal(np.log(45), 0.8, m) * self.p.slow_support[rows]
+        if kind == 0:
+            topic, sat = np.zeros(m, np.int8), rng.integers(1, 4, m)
+        elif kind == 2:
+            topic, sat = np.ones(m, np.int8), rng.integers(2, 5, m)
+        else:
+            topic, sat = rng.choice([2, 3], m).astype(np.int8), rng.integers(3, 6, m)
+        sat = np.where(minutes > 240, np.maximum(sat - 1, 1), sat)
+        answered = rng.random(m) < 0.7
+        self.log.tickets.append((rows, days.astype(np.int32), np.full(m, kind, np.int8), topic,
+                                 np.round(minutes, 1), np.where(answered, sat, -1)))
+
+    def _tiers(self, t: int) -> None:
+        month = t // 30
+        spend = self.gmv_by_month[:, max(0, month - 12):month + 1].sum(axis=1)
+        tier = (np.searchsorted(TIER_THRESHOLDS, spend, side="right") - 1).astype(np.int8)
+        has_orders = self.orders_by_month[:, :month + 1].sum(axis=1) > 0
+        expired = (self.tier_expiry >= 0) & (self.tier_expiry <= t)
+        change = has_orders & ((tier != self.tier) | expired | (self.tier_expiry < 0))
+        if change.any():
+            rows = np.flatnonzero(change)
+            self.tier[rows] = tier[rows]
+            self.tier_expiry[rows] = t + 365
+            self.log.tiers.append((rows, np.full(rows.size, t, np.int32), tier[rows]))
+
+    # --- recall waves ---------------------------------------------------------------------
+    def _layers(self, rows: np.ndarray, t: int) -> np.ndarray:
+        month = t // 30
+        window = slice(max(0, month - 12), month)
+        gmv = self.gmv_by_month[rows, :month].sum(axis=1)
+        freq = self.orders_by_month[rows, window].sum(axis=1)
+        if rows.size == 0:
+            return np.zeros(0, np.int8)
+        g80, f80 = np.percentile(gmv, 80), np.percentile(freq, 80)
+        f60 = np.percentile(freq, 60)
+        core = (gmv >= g80) & (freq >= f80) & (freq > 0)
+        advanced = ~core & (freq >= f60) & (freq > 0)
+        return np.where(core, 2, np.where(advanced, 1, 0)).astype(np.int8)
+
+    def _holdout(self, layer: np.ndarray) -> np.ndarray:
+        treated = np.ones(layer.size, bool)
+        for lay in range(3):
+            idx = np.flatnonzero(layer == lay)
+            n_control = int(round(idx.size * self.cfg.holdout_share))
+            treated[self.rng.permutation(idx)[:n_control]] = False
+        return treated
+
+    def _channel(self, rows: np.ndarray, layer: np.ndarray) -> np.ndarray:
+        pref = self.p.preferred_channel[rows]
+        auto = np.isin(pref, [CHANNELS.index(c) for c in C.AUTOMATED])
+        semi = np.isin(pref, [CHANNELS.index(c) for c in C.SEMI_AUTOMATED])
+        base = np.where(auto, pref, CHANNELS.index("email"))
+        adv = np.where(semi, pref, CHANNELS.index("app_push"))
+        return np.where(layer == 2, CHANNELS.index("agent"), np.where(layer == 1, adv, base))
+
+    def _start_past_wave(self, cid: str, ctype: int, t: int) -> None:
+        rows = np.flatnonzero(self.churned & (self.p.churn_type == ctype) & ~self.assigned)
+        layer = self._layers(rows, t)
+        treated = self._holdout(layer)
+        offer = np.array([C.LAYER_OFFERS[LAYERS[x]] for x in layer], dtype=object)
+        self._add_wave(cid, t, rows, layer, treated, self._channel(rows, layer), offer)
+
+    def _start_response_wave(self, resp: dict, t: int) -> None:
+        rows = resp["rows"]
+        self._add_wave(resp["campaign_id"], t, rows, resp["layer"], resp["treated"],
+                       resp["channel"], resp["offer"])
+
+    def _add_wave(self, cid, t, rows, layer, treated, channel, offer) -> None:
+        effect = np.array([C.LAYER_EFFECTS[LAYERS[x]] for x in layer])
+        recalled = self.rng.random(rows.size) < effect
+        recall_day = t + self.rng.integers(1, C.CHURN_DAYS, rows.size)
+        self.assigned[rows] = True
+        wave = Wave(cid, t, rows, layer, treated, recalled, recall_day, channel, offer)
+        self.waves.append(wave)
+        self.log.waves.append(wave)
+
+    # --- planted truth --------------------------------------------------------------------
+    def _record_truth(self, s: int, window: int) -> None:
+        p = self.p
+        rows = np.flatnonzero((p.signup_day < s) & ~self.churned)
+        if rows.size == 0:
+            return
+        prob = true_churn_probability(self, rows, s, window)
+        self.log.truth_probs.append((rows, np.full(rows.size, s, np.int32), prob))
