@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import tomllib
+from statistics import NormalDist
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class Settings:
     gross_margin: float = 1.0
     power: float = 0.80
     alpha: float = 0.05
+    min_detectable_uplift: float = 0.05
     business_cutoff: float = 0.5
     drift_psi_threshold: float = 0.2
     xgb_threads: int = 2
@@ -65,6 +67,9 @@ class Settings:
         """All settings as dbt vars (same names)."""
         out = dataclasses.asdict(self)
         out.pop("extra")
+        normal = NormalDist()
+        out["z_alpha"] = round(normal.inv_cdf(1 - self.alpha / 2), 6)
+        out["z_power"] = round(normal.inv_cdf(self.power), 6)
         return out
 
     def dbt_vars_json(self) -> str:
@@ -99,6 +104,7 @@ DOCS: dict[str, str] = {
     "effect_month_days": "Days in each tracked month.",
     "recall_budget": "Budget cut for a recall wave, in shop currency.",
     "gross_margin": "Share of GMV counted as margin in ROI (1.0 = ROI on GMV).",
+    "min_detectable_uplift": "A layer whose minimum detectable effect exceeds this is flagged under-powered.",
     "power": "Statistical power for sample size and minimum detectable effect.",
     "alpha": "Two-sided significance level for intervals and power.",
     "business_cutoff": "Churn probability above which the model calls a customer a churner.",
@@ -113,7 +119,8 @@ DOCS.update({f"cost_{c}": f"Cost per contact through {c}." for c in
 
 _PERCENTILES = ("high_value_gmv_percentile", "high_value_frequency_percentile",
                 "advanced_frequency_percentile")
-_PROBABILITIES = ("at_risk_score_threshold", "business_cutoff", "power", "alpha", "gross_margin")
+_PROBABILITIES = ("at_risk_score_threshold", "business_cutoff", "power", "alpha", "gross_margin",
+                  "min_detectable_uplift")
 
 
 def validate(s: Settings) -> Settings:

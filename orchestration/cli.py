@@ -1,0 +1,217 @@
+"""`churn-recall`: run the demo, materialize, load files, export a wave, open the UIs.
+
+Heavy libraries (dagster, dbt, mlflow, GX) are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from orchestration.environment import DBT_PROJECT_DIR, Environment, current
+from orchestration.settings import SettingsError, load_settings, parse_overrides
+
+
+def _env(args) -> Environment:
+    if getattr(args, "home", None):
+        os.environ["CHURN_HOME"] = str(Path(args.home).resolve())
+    env = current()
+    os.environ["DAGSTER_HOME"] = str(env.dagster_home)
+    return env.prepare()
+
+
+def _settings(env: Environment, args):
+    overrides = parse_overrides(getattr(args, "set", None))
+    return load_settings(env.home, overrides), overrides
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_demo(args) -> int:
+    from orchestration import summary
+    from orchestration.lib import warehouse
+    from orchestration.runner import materialize
+    from sources.simulator import SimulationConfig, simulate_to_duckdb
+
+    env = _env(args)
+    settings, overrides = _settings(env, args)
+    started = time.perf_counter()
+    env.warehouse.unlink(missing_ok=True)
+    _say(f"Simulating a shop of {args.customers:,} customers x {args.months} months "
+         f"(seed {args.seed}) into {env.warehouse} ...")
+    cfg = SimulationConfig(customers=args.customers, months=args.months, seed=args.seed,
+                           holdout_share=settings.holdout_share)
+    with warehouse.connect(env.warehouse) as con:
+        simulate_to_duckdb(con, cfg, progress=_say)
+    materialize(str(env.home), overrides, progress=_say)
+    if args.respond:
+        _close_the_loop(env, overrides, settings)
+    _say(summary.render(env, settings, time.perf_counter() - started))
+    return 0
+
+
+def _close_the_loop(env: Environment, overrides: dict, settings) -> None:
+    """The exported wave is 'sent': the simulator responds and the effects are tracked."""
+    from orchestration.lib import warehouse
+    from orchestration.runner import materialize
+    from sources.simulator import respond
+
+    export = env.exports / settings.campaign_id / f"crm_{settings.campaign_id}.parquet"
+    import pandas as pd
+
+    wave = pd.read_parquet(export)
+    _say(f"Simulating responses to wave {settings.campaign_id} ({len(wave):,} customers) "
+         "and the seven months after it ...")
+    with warehouse.connect(env.warehouse) as con:
+        respond(con, wave, progress=None)
+    materialize(str(env.home), overrides, stages=("raw", "dbt", "recall"), progress=_say)
+
+
+def cmd_materialize(args) -> int:
+    from orchestration.runner import STAGES, materialize
+
+    env = _env(args)
+    _, overrides = _settings(env, args)
+    if not env.warehouse.exists():
+        raise SystemExit(f"no warehouse at {env.warehouse}: run `churn-recall demo` or "
+                         "`churn-recall load DIR` first")
+    stages = tuple(args.stage) if args.stage else STAGES
+    materialize(str(env.home), overrides, stages=stages, progress=_say)
+    return 0
+
+
+def cmd_load(args) -> int:
+    from orchestration.lib import warehouse
+    from sources.contract import create_raw_schema
+    from sources.loader import LoadError, load_directory
+
+    env = _env(args)
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise SystemExit(f"{directory} is not a folder of CSV or Parquet files")
+    with warehouse.connect(env.warehouse) as con:
+        create_raw_schema(con)
+        try:
+            report = load_directory(con, directory)
+        except LoadError as exc:
+            _say(f"error: {exc}")
+            return 2
+    _say(report.summary())
+    _say("Next: `churn-recall materialize` builds marts, model, segments and effect tables.")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from orchestration.runner import materialize
+
+    env = _env(args)
+    overrides = parse_overrides(args.set) | {"campaign_id": args.campaign}
+    load_settings(env.home, overrides)
+    materialize(str(env.home), overrides, stages=("recall", "exports"), progress=_say)
+    _say(f"CRM files in {env.exports / args.campaign}")
+    return 0
+
+
+def cmd_ui(args) -> int:
+    import subprocess
+
+    env = _env(args)
+    bin_dir = Path(sys.executable).parent
+    dagster = subprocess.Popen(
+        [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions",
+         "-h", "127.0.0.1", "-p", str(args.dagster_port)], env=os.environ.copy())
+    mlflow = subprocess.Popen(
+        [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", env.mlflow_uri,
+         "--default-artifact-root", env.artifact_root.as_uri(),
+         "--host", "127.0.0.1", "--port", str(args.mlflow_port)], env=os.environ.copy())
+    _say(f"Dagster UI: http://127.0.0.1:{args.dagster_port}  (webserver + daemon, "
+         f"DAGSTER_HOME={env.dagster_home})")
+    _say(f"MLflow UI:  http://127.0.0.1:{args.mlflow_port}  (tracking {env.mlflow_uri})")
+    _say("Ctrl-C stops both.")
+    try:
+        while dagster.poll() is None and mlflow.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in (dagster, mlflow):
+            proc.terminate()
+        for proc in (dagster, mlflow):
+            proc.wait(timeout=30)
+    return 0
+
+
+def cmd_contract(args) -> int:
+    from sources import dbt_sources
+
+    path = dbt_sources.write(DBT_PROJECT_DIR)
+    _say(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="churn-recall",
+        description="Churn prediction and win-back platform (dbt + Dagster + XGBoost + MLflow).")
+    parser.add_argument("--home", help="CHURN_HOME (default: $CHURN_HOME or ./.churn)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_set(p):
+        p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                       help="override a setting (repeatable), e.g. --set holdout_share=0.2")
+        return p
+
+    demo = with_set(sub.add_parser("demo", help="simulate a shop and materialize everything"))
+    demo.add_argument("--customers", type=int, default=3000)
+    demo.add_argument("--months", type=int, default=18)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--no-respond", dest="respond", action="store_false",
+                      help="skip the simulated responses to the exported wave")
+    demo.set_defaults(func=cmd_demo)
+
+    mat = with_set(sub.add_parser("materialize", help="run all assets on the loaded raw data"))
+    mat.add_argument("--stage", action="append", choices=("raw", "dbt", "ml", "recall",
+                                                          "exports"))
+    mat.set_defaults(func=cmd_materialize)
+
+    load = sub.add_parser("load", help="validate and load CSV/Parquet files into raw")
+    load.add_argument("directory")
+    load.set_defaults(func=cmd_load)
+
+    export = with_set(sub.add_parser("export", help="export a recall wave for the CRM"))
+    export.add_argument("--campaign", required=True)
+    export.set_defaults(func=cmd_export)
+
+    ui = sub.add_parser("ui", help="start the Dagster and MLflow UIs on localhost")
+    ui.add_argument("--dagster-port", type=int, default=3000)
+    ui.add_argument("--mlflow-port", type=int, default=5000)
+    ui.set_defaults(func=cmd_ui)
+
+    contract = sub.add_parser("contract", help="regenerate the dbt sources file from the contract")
+    contract.set_defaults(func=cmd_contract)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        if type(exc).__name__ not in ("PipelineError", "WarehouseBusyError"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""dbt models as Dagster assets: the churn marts (group `dbt`) and the recall marts (`recall`).
+
+The recall models read `churn_scores`, a Python asset, so they are a second dbt selection that
+runs after scoring. Every run passes the effective settings as dbt vars.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.resources import DUCKDB_POOL, PlatformResource
+from orchestration.lib.translator import ChurnDbtTranslator
+
+RECALL_SELECTION = "path:models/marts/recall"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource):
+    platform.env.prepare()
+    args = ["build", "--vars", platform.settings.dbt_vars_json()]
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, exclude=RECALL_SELECTION,
+            dagster_dbt_translator=ChurnDbtTranslator(), project=dbt_project,
+            name="churn_marts", pool=DUCKDB_POOL)
+def churn_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                platform: PlatformResource):
+    """Staging, intermediate and churn marts: snapshots, lifecycle, value, cohorts, churn rates."""
+    yield from _build(context, dbt, platform)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, select=RECALL_SELECTION,
+            dagster_dbt_translator=ChurnDbtTranslator(), project=dbt_project,
+            name="recall_marts", pool=DUCKDB_POOL)
+def recall_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                 platform: PlatformResource):
+    """Recall candidates, segments with holdout arms, and the effect-tracking tables."""
+    yield from _build(context, dbt, platform)

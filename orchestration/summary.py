@@ -1,0 +1,65 @@
+"""The short text the demo prints: what was built, how good the model is, what the waves did."""
+
+from __future__ import annotations
+
+from orchestration.environment import Environment
+from orchestration.lib import warehouse
+from orchestration.settings import Settings
+
+TABLES = ("raw.customers", "raw.orders", "raw.events", "marts.customer_snapshots",
+          "ml.churn_scores", "marts.recall_segments", "marts.recall_effect_first_month",
+          "marts.recall_effect_six_months")
+
+
+def _champion_metrics(env: Environment) -> dict:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=env.mlflow_uri)
+    try:
+        version = client.get_model_version_by_alias("churn_xgboost", "champion")
+    except Exception:  # no registered model yet: the summary says so
+        return {}
+    metrics = client.get_run(version.run_id).data.metrics
+    return {"version": version.version, **metrics}
+
+
+def render(env: Environment, settings: Settings, seconds: float) -> str:
+    lines = [f"\nDone in {seconds:.0f}s. CHURN_HOME={env.home}", "", "Tables:"]
+    with warehouse.connect(env.warehouse, read_only=True) as con:
+        for t in TABLES:
+            schema, name = t.split(".")
+            lines.append(f"  {t:<36} {warehouse.row_count(con, schema, name):>12,} rows")
+        label = con.execute("select avg(is_churned_label) from marts.customer_snapshots "
+                            "where is_churned_label is not null").fetchone()[0]
+        segments = con.execute(
+            "select layer, arm, count(*), any_value(is_layer_underpowered) "
+            "from marts.recall_segments group by 1, 2 order by 1, 2").fetchall()
+        effects = con.execute(
+            "select campaign_id, layer, targeted_count, conversion_rate, conversion_uplift, "
+            "conversion_uplift_lower, conversion_uplift_upper, roi "
+            "from marts.recall_effect_by_layer where arm = 'treatment' "
+            "order by campaign_id, layer").fetchall()
+    m = _champion_metrics(env)
+    lines += ["", f"Label rate (churned within {settings.churn_window_days} days): "
+                  f"{(label or 0):.1%}"]
+    if m:
+        lines.append(f"Champion churn_xgboost v{m['version']}: AUC {m.get('auc', float('nan')):.3f}"
+                     f", PR AUC {m.get('pr_auc', float('nan')):.3f}, "
+                     f"Brier {m.get('brier', float('nan')):.3f} "
+                     f"(recency rule AUC {m.get('baseline_recency_auc', float('nan')):.3f})")
+    lines += ["", f"Recall wave {settings.campaign_id} (segments):"]
+    for layer, arm, n, under in segments:
+        flag = "  under-powered" if under else ""
+        lines.append(f"  {layer:<9} {arm:<10} {n:>7,}{flag}")
+    lines += ["", "First-month uplift (treatment - control conversion, 95% interval):"]
+    for cid, layer, n, rate, up, lo, hi, roi in effects:
+        if up is None:
+            lines.append(f"  {cid:<16} {layer:<9} n={n:<6} conversion {rate:.1%} "
+                         "(observational, no uplift)")
+            continue
+        roi_text = f"ROI {roi:+.2f}" if roi is not None else ""
+        lines.append(f"  {cid:<16} {layer:<9} n={n:<6} uplift {up:+.1%} "
+                     f"[{lo:+.1%}, {hi:+.1%}] {roi_text}")
+    lines += ["", "Open the UIs: `uv run churn-recall ui` -> Dagster http://127.0.0.1:3000, "
+                  "MLflow http://127.0.0.1:5000"]
+    return "\n".join(lines)

@@ -1,0 +1,28 @@
+"""Shared fixtures: every test gets its own CHURN_HOME; the dbt manifest is built once."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest():
+    from orchestration.environment import DBT_PROJECT_DIR
+    from orchestration.lib.dbt_manifest import ensure_manifest
+
+    return ensure_manifest(DBT_PROJECT_DIR)
+
+
+@pytest.fixture
+def churn_home(tmp_path, monkeypatch):
+    home = tmp_path / "churn"
+    monkeypatch.setenv("CHURN_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    return home
