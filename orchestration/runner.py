@@ -41,10 +41,8 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
                                     resources=resources, instance=instance, run_config=QUIET,
                                     raise_on_error=False, tags={"churn/stage": stage})
             seconds = time.perf_counter() - start
-            failed = [f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:"
-                      f"{e.asset_check_evaluation_data.check_name}"
-                      for e in result.all_events if e.is_asset_check_evaluation
-                      and not e.asset_check_evaluation_data.passed]
+            failed = [f"{c.asset_key.to_user_string()}:{c.check_name}"
+                      for c in result.get_asset_check_evaluations() if not c.passed]
             n = len(result.get_asset_materialization_events())
             timings.append(StageTiming(stage, seconds, n, failed))
             if not result.success:

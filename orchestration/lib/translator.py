@@ -18,7 +18,8 @@ def _group(props: Mapping[str, Any]) -> str:
 
 
 class ChurnDbtTranslator(DagsterDbtTranslator):
-    """Groups `dbt` and `recall` come from the model's folder; sources map to raw assets."""
+    """Models are keyed by name (what users search for); groups `dbt` and `recall` come from the
+    model's folder; sources keep raw/<table> so they land on the raw assets."""
 
     def __init__(self):
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
@@ -28,6 +29,6 @@ class ChurnDbtTranslator(DagsterDbtTranslator):
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec
-        return spec.replace_attributes(group_name=_group(props),
+        return spec.replace_attributes(key=dg.AssetKey(props["name"]), group_name=_group(props),
                                        owners=["team:data-platform"]).merge_attributes(
             kinds={"duckdb"})

@@ -4,7 +4,6 @@ The recall models read `churn_scores`, a Python asset, so they are a second dbt 
 runs after scoring. Every run passes the effective settings as dbt vars.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets

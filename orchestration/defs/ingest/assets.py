@@ -1,7 +1,6 @@
 """Raw tables (group `raw`): files dropped in CHURN_HOME/inbox are validated and loaded; the
 asset records what the warehouse holds for every contract table."""
 
-from __future__ import annotations
 
 import shutil
 from datetime import datetime, timezone
@@ -12,12 +11,14 @@ from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
 from orchestration.lib.warehouse import row_count
 from sources.contract import QUARANTINE_SCHEMA, RAW_SCHEMA, TABLES, create_raw_schema
 
-RAW_SPECS = [
-    dg.AssetSpec(key=[RAW_SCHEMA, t.name], description=t.description, group_name="raw",
-                 kinds={"duckdb"}, owners=[OWNER],
-                 metadata={"contract_key": ", ".join(t.key), "required": t.required})
-    for t in TABLES
-]
+def raw_specs() -> list[dg.AssetSpec]:
+    """One asset per contract table, keyed raw/<table> like the dbt sources."""
+    return [
+            dg.AssetSpec(key=[RAW_SCHEMA, t.name], description=t.description, group_name="raw",
+                     kinds={"duckdb"}, owners=[OWNER],
+                     metadata={"contract_key": ", ".join(t.key), "required": t.required})
+        for t in TABLES
+    ]
 
 
 def inbox_files(platform: PlatformResource) -> list:
@@ -27,7 +28,7 @@ def inbox_files(platform: PlatformResource) -> list:
     return sorted(p for p in inbox.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
 
 
-@dg.multi_asset(specs=RAW_SPECS, name="raw_tables", pool=DUCKDB_POOL)
+@dg.multi_asset(specs=raw_specs(), name="raw_tables", pool=DUCKDB_POOL)
 def raw_tables(context: dg.AssetExecutionContext, platform: PlatformResource):
     """Load new files from the inbox (if any) and report row counts of every raw table."""
     from sources.loader import load_directory

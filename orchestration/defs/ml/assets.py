@@ -1,6 +1,5 @@
 """The churn model (trained, evaluated and promoted in MLflow) and the scores it writes back."""
 
-from __future__ import annotations
 
 import dagster as dg
 

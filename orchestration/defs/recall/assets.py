@@ -1,7 +1,6 @@
 """The CRM export of a recall wave (group `exports`): one file per campaign, control customers
 marked do-not-contact, and the wave registered in raw.recall_campaigns / raw.recall_assignments."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,0 +1,92 @@
+{#- One row: the first and last day the shop's activity data covers (events, orders, tickets;
+    sign-ups may predate the history and only extend the last day), and the as-of day of the
+    customer_lifecycle / customer_value marts (var as_of_date, default the data's last day). -#}
+with
+
+customers as (
+
+    select signup_at as happened_at from {{ ref('stg_customers') }}
+
+),
+
+orders as (
+
+    select ordered_at as happened_at from {{ ref('stg_orders') }}
+
+),
+
+events as (
+
+    select event_at as happened_at from {{ ref('stg_events') }}
+
+),
+
+tickets as (
+
+    select opened_at as happened_at from {{ ref('stg_support_tickets') }}
+
+),
+
+activity as (
+
+    select happened_at from orders
+    union all
+    select happened_at from events
+    union all
+    select happened_at from tickets
+
+),
+
+activity_bounds as (
+
+    select
+        min(happened_at) as first_activity_at,
+        max(happened_at) as last_activity_at
+
+    from activity
+
+),
+
+signup_bounds as (
+
+    select
+        min(happened_at) as first_signup_at,
+        max(happened_at) as last_signup_at
+
+    from customers
+
+),
+
+bounds as (
+
+    select
+        cast(coalesce(activity_bounds.first_activity_at, signup_bounds.first_signup_at) as date)
+            as data_first_day,
+        cast(
+            case
+                when activity_bounds.last_activity_at is null
+                    or signup_bounds.last_signup_at > activity_bounds.last_activity_at
+                    then signup_bounds.last_signup_at
+                else activity_bounds.last_activity_at
+            end as date
+        ) as data_last_day
+
+    from activity_bounds
+    cross join signup_bounds
+
+),
+
+final as (
+
+    select
+        data_first_day,
+        data_last_day,
+        {{ month_start('data_first_day') }} as data_first_month,
+        {{ month_start('data_last_day') }} as data_last_month,
+        {{ as_of_date_expr('data_last_day') }} as as_of_date
+
+    from bounds
+
+)
+
+select * from final

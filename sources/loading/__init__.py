@@ -1,0 +1,1 @@
+"""Internals of `sources.loader`: file staging, row rules and the load report."""

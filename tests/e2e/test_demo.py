@@ -1,0 +1,96 @@
+"""The demo end to end at a tiny size, in a temporary CHURN_HOME, through the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("demo") / "churn"
+    env = {**os.environ, "CHURN_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "demo", "--customers", "1500",
+         "--months", "15", "--seed", "5"],
+        env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return home, done.stdout
+
+
+def _one(home, sql):
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchone()
+
+
+@pytest.mark.parametrize("table", [
+    "raw.customers", "raw.orders", "raw.events", "marts.customer_snapshots",
+    "marts.customer_lifecycle", "marts.customer_value", "ml.churn_scores",
+    "marts.recall_candidates", "marts.recall_segments", "marts.recall_effect_first_month",
+    "marts.recall_effect_six_months", "marts.recall_dashboard",
+])
+def test_every_table_has_rows(demo_home, table):
+    home, _ = demo_home
+    assert _one(home, f"select count(*) from {table}")[0] > 0
+
+
+def test_label_rate_is_strictly_between_zero_and_one(demo_home):
+    home, _ = demo_home
+    rate = _one(home, "select avg(is_churned_label) from marts.customer_snapshots "
+                      "where is_churned_label is not null")[0]
+    assert 0 < rate < 1
+
+
+def test_scores_are_probabilities_with_deciles(demo_home):
+    home, _ = demo_home
+    lo, hi, dmin, dmax = _one(home, "select min(churn_probability), max(churn_probability), "
+                                    "min(risk_decile), max(risk_decile) from ml.churn_scores")
+    assert 0 <= lo <= hi <= 1
+    assert (dmin, dmax) == (1, 10)
+
+
+def test_mlflow_run_with_auc_and_champion_alias(demo_home):
+    from mlflow import MlflowClient
+
+    home, _ = demo_home
+    client = MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+    champion = client.get_model_version_by_alias("churn_xgboost", "champion")
+    auc = client.get_run(champion.run_id).data.metrics["auc"]
+    assert 0.6 < auc <= 1.0
+
+
+def test_segments_have_both_arms_in_every_layer(demo_home):
+    home, _ = demo_home
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        arms = con.execute("select layer, count(distinct arm) from marts.recall_segments "
+                           "group by 1").fetchall()
+    assert arms and all(n == 2 for _, n in arms if _ != "core") and len(arms) >= 2
+
+
+def test_effect_tables_cover_past_waves_and_six_months(demo_home):
+    home, _ = demo_home
+    campaigns = _one(home, "select count(distinct campaign_id) from "
+                           "marts.recall_effect_first_month")[0]
+    months = _one(home, "select max(month_number) from marts.recall_effect_six_months")[0]
+    assert campaigns >= 3
+    assert months == 6
+
+
+def test_summary_names_auc_uplift_and_ui(demo_home):
+    _, out = demo_home
+    assert "AUC" in out and "uplift" in out and "churn-recall ui" in out
+
+
+def test_crm_export_marks_control_do_not_contact(demo_home):
+    import pandas as pd
+
+    home, _ = demo_home
+    files = list((home / "exports").rglob("crm_*.parquet"))
+    assert files
+    crm = pd.read_parquet(files[0])
+    assert set(crm["arm"]) == {"treatment", "control"}
+    assert crm.loc[crm["arm"] == "control", "is_do_not_contact"].all()
