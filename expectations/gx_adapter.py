@@ -100,6 +100,12 @@ def _error(exception_info: Any) -> str:
     return ""
 
 
+def prepare(suite: SuiteSpec) -> None:
+    """Import GX and build the suite's validation definition now (the first call is slow)."""
+    with _LOCK:
+        _validation_definition(suite)
+
+
 def validate_frame(suite: SuiteSpec, frame) -> dict[int, ChunkOutcome]:
     """Validate one DataFrame chunk; outcome per expectation index of the suite."""
     with _LOCK:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sources.contract import ARMS, LAYERS
 from expectations.spec import (
     BETWEEN,
     COLUMN_TO_EXIST,
@@ -13,6 +12,7 @@ from expectations.spec import (
     ExpectationSpec,
     SuiteSpec,
 )
+from sources.contract import ARMS, LAYERS
 
 RISK_DECILES = list(range(1, 11))
 

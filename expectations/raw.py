@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sources.contract import RAW_SCHEMA, TABLES, Table
 from expectations.spec import (
     BETWEEN,
     COLUMN_UNIQUE,
@@ -15,6 +14,7 @@ from expectations.spec import (
     ExpectationSpec,
     SuiteSpec,
 )
+from sources.contract import RAW_SCHEMA, TABLES, Table
 
 # Columns that hold a probability or share: kept in [0, 1] even if the contract gave no bounds.
 PROBABILITY_SUFFIXES = ("_probability", "_share", "_rate")

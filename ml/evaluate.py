@@ -144,7 +144,7 @@ class Calibrator:
                 "y": [float(v) for v in self.y], "a": float(self.a), "b": float(self.b)}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "Calibrator":
+    def from_dict(cls, data: dict | None) -> Calibrator:
         if not data:
             return cls()
         return cls(method=data.get("method", "none"), x=tuple(data.get("x", ())),

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import numpy as np
 import pandas as pd
 
 from ml.features import FEATURE_NAMES, KEY_COLUMNS, LABEL_COLUMN
@@ -68,6 +67,7 @@ def train_and_track(
     calibration_method: str = "isotonic",
     min_gap_days: int = 0,
     drift_threshold: float = 0.2,
+    make_plots: bool = True,
 ) -> TrainingResult:
     """Train the churn model on `customer_snapshots` and record it in MLflow.
 
@@ -76,6 +76,7 @@ def train_and_track(
     ml.evaluate.calibrate_if_needed). It is stored in the logged model's metadata, so loading
     the model version (ml.registry.load_served_model, ml.scoring.score) applies it.
     Metrics are those of the served probabilities on the validation snapshot.
+    make_plots=False skips the PNG plots (about 2 s), e.g. in tests.
     """
     import mlflow
     import xgboost as xgb
@@ -123,6 +124,7 @@ def train_and_track(
 
     tracking = MlflowTracking(tracking_uri, Path(artifact_root))
     experiment_id = tracking.activate()
+    lineage["experiment_id"] = experiment_id
     version_tags = {
         "data_hash": split.data_hash,
         "code_version": code_version(),
@@ -146,9 +148,10 @@ def train_and_track(
                                   split.data_hash), context="validation")
         with tempfile.TemporaryDirectory() as tmp:
             tmp_dir = Path(tmp)
-            plots.save_all(y_valid, p_valid, baselines=baselines, importance=importance,
-                           out_dir=tmp_dir / "plots")
-            mlflow.log_artifacts(str(tmp_dir / "plots"), artifact_path="plots")
+            if make_plots:
+                plots.save_all(y_valid, p_valid, baselines=baselines, importance=importance,
+                               out_dir=tmp_dir / "plots")
+                mlflow.log_artifacts(str(tmp_dir / "plots"), artifact_path="plots")
             (tmp_dir / "lineage.json").write_text(json.dumps(lineage, indent=2))
             (tmp_dir / "calibration.json").write_text(
                 json.dumps(calibration.calibrator.to_dict(), indent=2))

@@ -75,7 +75,7 @@ def train_xgboost(
         booster_params,
         dtrain,
         num_boost_round=max_rounds,
-        evals=[(dtrain, "train"), (dvalid, "validation")],
+        evals=[(dvalid, "validation")],  # the last (only) one drives early stopping
         early_stopping_rounds=params.early_stopping_rounds,
         evals_result=evals_result,
         verbose_eval=False,

@@ -15,7 +15,11 @@ Choices:
 - values are parsed in DuckDB (text, then TRY_CAST per column); blank values count as missing;
   text values are stored verbatim; timestamps with an offset or zone name are converted to UTC,
   those without are taken as UTC;
-- the whole load is one transaction: any error leaves raw and quarantine unchanged.
+- the whole load is one transaction: any error leaves raw and quarantine unchanged;
+- quarantine rows keep the original text of every contract column plus `_rule`, `_column`,
+  `_detail`, `_source_file`, `_row_number` (1-based data row: the CSV line minus the header
+  line when no value spans lines; the Parquet row) and `_loaded_at`; a rejected row already in
+  quarantine from an earlier load of the same file is not stored twice.
 """
 
 from __future__ import annotations

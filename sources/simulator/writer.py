@@ -82,7 +82,7 @@ class ChunkWriter:
         p, rng = sim.p, sim.rng
         t = pa.table({
             "idx": p.index, "day": p.signup_day,
-            "sec": rng.integers(0, 86400, p.size),
+            "sec": np.zeros(p.size, np.int64),  # midnight: no activity before sign-up
             "region": _dictionary(p.region, REGIONS),
             "acq": _dictionary(p.acquisition_channel, ACQUISITION_CHANNELS),
             "pref": _dictionary(p.preferred_channel, CHANNELS),

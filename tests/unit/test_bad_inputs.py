@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -77,6 +78,24 @@ def good_orders_parquet(tmp: Path) -> bytes:
         "gmv": [10.0, float("nan")], "discount": [0.0, 0.0], "coupon_id": [None, None],
         "status": ["paid", "paid"], "delivery_days": [1, 2],
     }))
+
+
+def tz_aware_orders_parquet(tmp: Path) -> bytes:
+    berlin = pa.timestamp("us", tz="Europe/Berlin")
+    return parquet_bytes(tmp, pa.table({
+        "order_id": ["o1", "o2"], "customer_id": ["c1", "c2"],
+        "ordered_at": pa.array([datetime(2024, 2, 1, 9, tzinfo=UTC),
+                                datetime(2024, 7, 1, 8, tzinfo=UTC)], berlin),
+        "gmv": pa.array([Decimal("10.50"), Decimal("3.25")], pa.decimal128(10, 2)),
+        "discount": [0.0, 0.0], "coupon_id": [None, "X"], "status": ["paid", "paid"],
+        "delivery_days": [1, None],
+    }))
+
+
+def _parquet_utc_check(con, report) -> None:
+    got = con.execute("select ordered_at, gmv from raw.orders order by 1").fetchall()
+    assert got == [(datetime(2024, 2, 1, 9), Decimal("10.50")),
+                   (datetime(2024, 7, 1, 8), Decimal("3.25"))]
 
 
 @dataclass
@@ -186,6 +205,9 @@ CASES = [
     Case("nan_in_parquet",
          lambda tmp: {"customers.csv": customers(), "orders.parquet": good_orders_parquet(tmp)},
          rules={("orders", NOT_FINITE, "gmv"): 1}, accepted={"orders": 1}),
+    Case("parquet_time_zones_and_decimals",
+         lambda tmp: {"customers.csv": customers(), "orders.parquet": tz_aware_orders_parquet(tmp)},
+         accepted={"customers": 3, "orders": 2}, check=_parquet_utc_check),
     Case("decimal_overflow",
          _base(orders__csv=orders(*ORDERS[:2], "o3,c3,2024-02-03,1e400,0,,paid,1")),
          rules={("orders", OVERFLOW, "gmv"): 1}),

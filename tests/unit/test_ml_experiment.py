@@ -81,8 +81,9 @@ def test_wilson_interval_by_hand():
     assert upper == pytest.approx(1.959964 ** 2 / (10 + 1.959964 ** 2), abs=1e-6)
 
 
-@pytest.mark.parametrize("kwargs", [dict(base_rate=0.0, mde=0.1), dict(base_rate=0.9, mde=0.2),
-                                    dict(base_rate=0.1, mde=0.0)])
+@pytest.mark.parametrize("kwargs", [{"base_rate": 0.0, "mde": 0.1},
+                                    {"base_rate": 0.9, "mde": 0.2},
+                                    {"base_rate": 0.1, "mde": 0.0}])
 def test_sample_size_refuses_impossible_inputs(kwargs):
     with pytest.raises(ValueError):
         experiment.sample_size_per_arm(**kwargs)
