@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
-from ml.features import FEATURE_NAMES, KEY_COLUMNS, LABEL_COLUMN
+from ml.features import FEATURE_NAMES, LABEL_COLUMN
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,15 @@ def _dataset(frame: pd.DataFrame, name: str, digest: str):
     """An MLflow dataset (schema and profile only; the rows stay in the warehouse)."""
     import mlflow
 
-    columns = [*KEY_COLUMNS, *FEATURE_NAMES, LABEL_COLUMN]
-    data = frame[columns].copy()
-    data["customer_id"] = data["customer_id"].astype(object)
-    data["snapshot_date"] = pd.to_datetime(data["snapshot_date"])
-    data[LABEL_COLUMN] = data[LABEL_COLUMN].astype("float64")
+    from ml.dataset import as_float, feature_matrix
+
+    data = pd.concat([
+        pd.DataFrame({"customer_id": frame["customer_id"].astype(str).to_numpy(dtype=object),
+                      "snapshot_date": pd.to_datetime(frame["snapshot_date"]).to_numpy()},
+                     index=frame.index),
+        feature_matrix(frame),  # float64, as the model sees it
+    ], axis=1)
+    data[LABEL_COLUMN] = as_float(frame[LABEL_COLUMN])
     return mlflow.data.from_pandas(data, name=name, digest=digest[:16], targets=LABEL_COLUMN)
 
 
@@ -123,71 +127,71 @@ def train_and_track(
                "calibration_reason": calibration.reason}
 
     tracking = MlflowTracking(tracking_uri, Path(artifact_root))
-    experiment_id = tracking.activate()
-    lineage["experiment_id"] = experiment_id
-    version_tags = {
-        "data_hash": split.data_hash,
-        "code_version": code_version(),
-        "train_snapshot_dates": ",".join(split.lineage["train_snapshot_dates"]),
-        "validation_snapshot_date": split.lineage["validation_snapshot_date"],
-        "latest_snapshot_date": split.lineage["latest_snapshot_date"],
-    }
-    with mlflow.start_run(experiment_id=experiment_id) as run:
-        mlflow.set_tags(version_tags)
-        mlflow.log_params({**{k: v for k, v in model.params.items() if k != "eval_metric"},
-                           "best_iteration": model.best_iteration,
-                           "business_cutoff": business_cutoff,
-                           "calibration_method": calibration.calibrator.method,
-                           "calibration_max_ece": max_ece,
-                           "min_gap_days": min_gap_days,
-                           "n_features": len(FEATURE_NAMES)})
-        mlflow.log_metrics(metrics)
-        mlflow.log_input(_dataset(split.train, "customer_snapshots_train", split.data_hash),
-                         context="training")
-        mlflow.log_input(_dataset(split.validation, "customer_snapshots_validation",
-                                  split.data_hash), context="validation")
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp_dir = Path(tmp)
-            if make_plots:
-                plots.save_all(y_valid, p_valid, baselines=baselines, importance=importance,
-                               out_dir=tmp_dir / "plots")
-                mlflow.log_artifacts(str(tmp_dir / "plots"), artifact_path="plots")
-            (tmp_dir / "lineage.json").write_text(json.dumps(lineage, indent=2))
-            (tmp_dir / "calibration.json").write_text(
-                json.dumps(calibration.calibrator.to_dict(), indent=2))
-            (tmp_dir / "drift_psi.json").write_text(json.dumps(drift_report.psi, indent=2))
-            evaluate.reliability_curve(y_valid, p_valid).to_csv(tmp_dir / "reliability.csv",
-                                                                index=False)
-            reasons.abs().mean().rename("mean_abs_contribution").to_csv(
-                tmp_dir / "reason_importance.csv")
-            for name in ("lineage.json", "calibration.json", "drift_psi.json",
-                         "reliability.csv", "reason_importance.csv"):
-                mlflow.log_artifact(str(tmp_dir / name))
-        plot_dir = _local_path(mlflow.get_artifact_uri("plots"))
-        plot_paths = {p.stem: p for p in sorted(plot_dir.glob("*.png"))} if plot_dir.exists() else {}
+    with tracking.session() as experiment_id:
+        lineage["experiment_id"] = experiment_id
+        version_tags = {
+            "data_hash": split.data_hash,
+            "code_version": code_version(),
+            "train_snapshot_dates": ",".join(split.lineage["train_snapshot_dates"]),
+            "validation_snapshot_date": split.lineage["validation_snapshot_date"],
+            "latest_snapshot_date": split.lineage["latest_snapshot_date"],
+        }
+        with mlflow.start_run(experiment_id=experiment_id) as run:
+            mlflow.set_tags(version_tags)
+            mlflow.log_params({**{k: v for k, v in model.params.items() if k != "eval_metric"},
+                               "best_iteration": model.best_iteration,
+                               "business_cutoff": business_cutoff,
+                               "calibration_method": calibration.calibrator.method,
+                               "calibration_max_ece": max_ece,
+                               "min_gap_days": min_gap_days,
+                               "n_features": len(FEATURE_NAMES)})
+            mlflow.log_metrics(metrics)
+            mlflow.log_input(_dataset(split.train, "customer_snapshots_train", split.data_hash),
+                             context="training")
+            mlflow.log_input(_dataset(split.validation, "customer_snapshots_validation",
+                                      split.data_hash), context="validation")
+            with tempfile.TemporaryDirectory() as tmp:
+                tmp_dir = Path(tmp)
+                if make_plots:
+                    plots.save_all(y_valid, p_valid, baselines=baselines, importance=importance,
+                                   out_dir=tmp_dir / "plots")
+                    mlflow.log_artifacts(str(tmp_dir / "plots"), artifact_path="plots")
+                (tmp_dir / "lineage.json").write_text(json.dumps(lineage, indent=2))
+                (tmp_dir / "calibration.json").write_text(
+                    json.dumps(calibration.calibrator.to_dict(), indent=2))
+                (tmp_dir / "drift_psi.json").write_text(json.dumps(drift_report.psi, indent=2))
+                evaluate.reliability_curve(y_valid, p_valid).to_csv(tmp_dir / "reliability.csv",
+                                                                    index=False)
+                reasons.abs().mean().rename("mean_abs_contribution").to_csv(
+                    tmp_dir / "reason_importance.csv")
+                for name in ("lineage.json", "calibration.json", "drift_psi.json",
+                             "reliability.csv", "reason_importance.csv"):
+                    mlflow.log_artifact(str(tmp_dir / name))
+            plot_dir = _local_path(mlflow.get_artifact_uri("plots"))
+            plot_paths = {p.stem: p for p in sorted(plot_dir.glob("*.png"))}
 
-        example = X_valid.head(5)
-        info = mlflow.xgboost.log_model(
-            model.booster,
-            name="model",
-            model_format="ubj",
-            signature=infer_signature(X_valid, p_valid),
-            input_example=example,
-            registered_model_name=registry.MODEL_NAME,
-            metadata=registry.model_metadata(calibration.calibrator, FEATURE_NAMES),
-            pip_requirements=[f"xgboost=={xgb.__version__}", f"mlflow=={mlflow.__version__}"],
-        )
-        version = str(info.registered_model_version)
-        client = tracking.client()
-        for key, value in {**version_tags, "run_id": run.info.run_id}.items():
-            client.set_model_version_tag(registry.MODEL_NAME, version, key, value)
-        decision = registry.promote_or_challenge(
-            tracking, version=version, challenger_auc=metrics["auc"], X_valid=X_valid,
-            y_valid=y_valid, validation_date=split.lineage["validation_snapshot_date"])
-        mlflow.set_tags({"model_version": version, "alias": decision.alias,
-                         "promotion_reason": decision.reason})
-        if decision.champion_auc is not None:
-            mlflow.log_metric("champion_auc_same_validation", decision.champion_auc)
+            example = X_valid.head(5)
+            info = mlflow.xgboost.log_model(
+                model.booster,
+                name="model",
+                model_format="ubj",
+                signature=infer_signature(X_valid, p_valid),
+                input_example=example,
+                registered_model_name=registry.MODEL_NAME,
+                metadata=registry.model_metadata(calibration.calibrator, FEATURE_NAMES),
+                pip_requirements=[f"xgboost=={xgb.__version__}", f"mlflow=={mlflow.__version__}"],
+            )
+            version = str(info.registered_model_version)
+            client = tracking.client()
+            for key, value in {**version_tags, "run_id": run.info.run_id}.items():
+                client.set_model_version_tag(registry.MODEL_NAME, version, key, value)
+            decision = registry.promote_or_challenge(
+                tracking, version=version, challenger_auc=metrics["auc"], X_valid=X_valid,
+                y_valid=y_valid, validation_date=split.lineage["validation_snapshot_date"])
+            mlflow.set_tags({"model_version": version, "alias": decision.alias,
+                             "promotion_reason": decision.reason})
+            if decision.champion_auc is not None:
+                mlflow.log_metric("champion_auc_same_validation", decision.champion_auc)
     log.info("run %s: model v%s (%s), auc %.4f", run.info.run_id, version, decision.alias,
              metrics["auc"])
     return TrainingResult(run_id=run.info.run_id, model_version=version, alias=decision.alias,

@@ -70,10 +70,10 @@ def load_served_model(model_uri: str, *, tracking_uri: str) -> ServedModel:
     import mlflow
 
     tracking = MlflowTracking(tracking_uri)
-    tracking.activate()
-    uri, version = pinned_uri(model_uri, tracking.client())
-    booster = mlflow.xgboost.load_model(uri)
-    metadata = mlflow.models.get_model_info(uri).metadata or {}
+    with tracking.session():
+        uri, version = pinned_uri(model_uri, tracking.client())
+        booster = mlflow.xgboost.load_model(uri)
+        metadata = mlflow.models.get_model_info(uri).metadata or {}
     return ServedModel(booster=booster, calibrator=Calibrator.from_dict(metadata.get("calibration")),
                        model_uri=uri, version=version)
 

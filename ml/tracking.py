@@ -1,20 +1,33 @@
 """MLflow behind one small object: tracking URI, artifact root and experiment, all explicit.
 
-Nothing happens at import. `MlflowTracking.activate()` points MLflow's fluent API (runs,
-`log_model`, `models:/` URIs) at this tracking URI for the calling process and creates the
-experiment with an explicit artifact location, so artifacts never land in `./mlruns`.
+Nothing happens at import. `MlflowTracking.session()` points MLflow's fluent API (runs,
+`log_model`, `models:/` URIs) at this tracking URI for the duration of a `with` block, creates
+the experiment with an explicit artifact location (so artifacts never land in `./mlruns`), and
+afterwards restores the process's previous MLflow URIs and MLFLOW_*_URI variables, so one
+call (or test) does not redirect the next.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 EXPERIMENT_NAME = "churn"
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+def _global_uri(module: str, attribute: str) -> str | None:
+    """The URI MLflow holds in-process (None when unset), read without changing it."""
+    import importlib
+
+    return getattr(importlib.import_module(module), attribute, None)
 
 
 def sqlite_uri(db_path: Path) -> str:
@@ -23,7 +36,7 @@ def sqlite_uri(db_path: Path) -> str:
 
 
 def code_version() -> str:
-    """Git commit of the code (with `-dirty` when the tree has changes), else 'unknown'."""
+    """Git commit of the code (`-dirty` when ml/ has uncommitted changes), else "unknown"."""
     here = Path(__file__).resolve().parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
@@ -56,6 +69,25 @@ class MlflowTracking:
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         return self.experiment_id(create=self.artifact_root is not None)
+
+    @contextmanager
+    def session(self) -> Iterator[str | None]:
+        """`activate()` for the block, then restore the previous URIs; yields the experiment id."""
+        import mlflow
+
+        saved_env = {k: os.environ.get(k) for k in _URI_VARIABLES}
+        saved = (_global_uri("mlflow.tracking._tracking_service.utils", "_tracking_uri"),
+                 _global_uri("mlflow.tracking._model_registry.utils", "_registry_uri"))
+        try:
+            yield self.activate()
+        finally:
+            mlflow.set_tracking_uri(saved[0])
+            mlflow.set_registry_uri(saved[1])
+            for key, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     def client(self):
         from mlflow import MlflowClient

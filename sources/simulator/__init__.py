@@ -99,7 +99,8 @@ def _campaign_rows(con, cfg: SimulationConfig, start) -> None:
 def _run(con, cfg: SimulationConfig, *, responses: list[dict], min_day: int,
          with_customers: bool, progress: Callable[[str], None] | None) -> dict:
     start = start_of_history(cfg.end_date, cfg.history_days)
-    writer = ChunkWriter(con, start, min_day=min_day)
+    writer = ChunkWriter(con, start, min_day=min_day,
+                         id_prefix="" if with_customers else f"r{min_day}-")
     snapshots = _snapshot_days(cfg) if with_customers else []
     n_chunks = -(-cfg.customers // cfg.chunk_size)
     acc: dict = {}

@@ -50,8 +50,10 @@ def _dictionary(codes: np.ndarray, values) -> pa.Array:
 class ChunkWriter:
     """Appends one chunk's rows; counters keep ids unique across chunks."""
 
-    def __init__(self, con, start: datetime, min_day: int = 0, max_day: int | None = None):
+    def __init__(self, con, start: datetime, min_day: int = 0, max_day: int | None = None,
+                 id_prefix: str = ""):
         self.con, self.start, self.min_day, self.max_day = con, start, min_day, max_day
+        self.prefix = id_prefix
         self.counters = {"event": 0, "order": 0, "ticket": 0, "touch": 0}
 
     def _insert(self, arrow: pa.Table, sql: str, params: list) -> None:
@@ -149,9 +151,9 @@ class ChunkWriter:
                 pa.array(cat[order], mask=cat[order] < 0), pa.array(CATEGORIES)),
             "comp": pa.array(comp[order].astype(bool), mask=~is_search[order]),
         })
-        self._insert(t, f"insert into raw.events select 'E' || cast(n as varchar), "
+        self._insert(t, f"insert into raw.events select 'E' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, kind, cat, comp from _chunk",
-                     [self.start])
+                     [self.prefix, self.start])
 
     def orders(self, sim: ChunkSimulation, log: ChunkLog) -> None:
         if not log.orders:
@@ -177,10 +179,10 @@ class ChunkWriter:
             "status": _dictionary(status, ("paid", "returned", "cancelled")),
             "delivery": delivery.astype(np.int32),
         })
-        self._insert(t, f"insert into raw.orders select 'O' || cast(n as varchar), "
+        self._insert(t, f"insert into raw.orders select 'O' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, cast(gmv as decimal(18,2)), "
                         f"cast(disc as decimal(18,2)), coupon, status, delivery from _chunk",
-                     [self.start])
+                     [self.prefix, self.start])
         lines = 1 + rng.binomial(2, 0.35, m)
         order_of_line = np.repeat(np.arange(m), lines)
         line_no = np.arange(order_of_line.size) - np.repeat(np.cumsum(lines) - lines, lines) + 1
@@ -196,9 +198,9 @@ class ChunkWriter:
             "cat": _dictionary(line_cat, CATEGORIES), "qty": qty.astype(np.int32),
             "price": np.round(list_price / qty, 2),
         })
-        self._insert(t, "insert into raw.order_items select 'O' || cast(n as varchar), line, "
+        self._insert(t, "insert into raw.order_items select 'O' || ? || cast(n as varchar), line, "
                         "'P' || cast(product as varchar), cat, qty, "
-                        "cast(price as decimal(18,2)) from _chunk", [])
+                        "cast(price as decimal(18,2)) from _chunk", [self.prefix])
 
     def tickets(self, sim: ChunkSimulation, log: ChunkLog) -> None:
         if not log.tickets:
@@ -219,9 +221,9 @@ class ChunkWriter:
             "topic": _dictionary(topic, ("logistics", "after_sales", "product", "price")),
             "minutes": minutes, "sat": pa.array(sat.astype(np.int32), mask=sat < 0),
         })
-        self._insert(t, f"insert into raw.support_tickets select 'T' || cast(n as varchar), "
+        self._insert(t, f"insert into raw.support_tickets select 'T' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, kind, topic, minutes, sat "
-                        "from _chunk", [self.start])
+                        "from _chunk", [self.prefix, self.start])
 
     def tiers(self, sim: ChunkSimulation, log: ChunkLog) -> None:
         if not log.tiers:
@@ -282,11 +284,11 @@ class ChunkWriter:
                 "cost": np.array([C.CONTACT_COST[c] for c in ch]),
             })
             self._insert(t, f"insert into raw.recall_touches select "
-                            f"cid || '-T' || cast(n as varchar), cid, {_cid('idx')}, ch, "
+                            f"cid || '-T' || ? || cast(n as varchar), cid, {_cid('idx')}, ch, "
                             f"{_ts('day', '28800')}, delivered, {_ts('day', 'open_sec')}, "
                             f"{_ts('day', 'click_sec')}, {_ts('day + redeem_day', '43200')}, "
                             "cast(cost as decimal(18,2)) from _chunk",
-                         [self.start] * 4)
+                         [self.prefix] + [self.start] * 4)
 
     def truth(self, sim: ChunkSimulation, log: ChunkLog) -> None:
         p = sim.p

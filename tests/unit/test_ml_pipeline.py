@@ -10,6 +10,8 @@ served.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,12 +37,15 @@ def store(tmp_path_factory):
     bad = make_snapshots(n_customers=N, n_snapshots=5, seed=7, shuffle_labels_before=VALIDATION)
     pd.testing.assert_frame_equal(  # same validation snapshot in both
         good[good["snapshot_date"] == VALIDATION], bad[bad["snapshot_date"] == VALIDATION])
+    env_before = os.environ.get("MLFLOW_TRACKING_URI")
     kwargs = {"tracking_uri": uri, "artifact_root": root / "artifacts", "threads": 2,
               "max_rounds": 200}
     results = [train_and_track(bad, make_plots=False, **kwargs),
                train_and_track(good[~dropped], **kwargs),
                train_and_track(bad, seed=1, make_plots=False, **kwargs)]
-    return {"uri": uri, "root": root, "results": results, "good": good}
+    env_after = os.environ.get("MLFLOW_TRACKING_URI")
+    return {"uri": uri, "root": root, "results": results, "good": good,
+            "env": (env_before, env_after)}
 
 
 def _client(uri):
@@ -114,8 +119,10 @@ def test_run_logs_metrics_params_tags_dataset_and_plots(store):
 def test_logged_model_has_signature_and_calibration_metadata(store):
     import mlflow
 
-    mlflow.set_tracking_uri(store["uri"])
-    info = mlflow.models.get_model_info(f"models:/{registry.MODEL_NAME}/2")
+    from ml.tracking import MlflowTracking
+
+    with MlflowTracking(store["uri"]).session():
+        info = mlflow.models.get_model_info(f"models:/{registry.MODEL_NAME}/2")
     assert [c.name for c in info.signature.inputs.inputs] == list(FEATURE_NAMES)
     assert info.metadata["calibration"]["method"] in ("none", "isotonic", "platt")
     assert info.metadata["feature_names"] == list(FEATURE_NAMES)
@@ -173,3 +180,9 @@ def test_calibration_is_applied_and_served(store):
     base_rate = validation["is_churned_label"].mean()
     assert raw.mean() > base_rate + 0.05  # the raw model over-predicts after the prior shift
     assert abs(scores.mean() - base_rate) < 0.02  # served probabilities do not
+
+
+def test_process_mlflow_uri_is_left_as_found(store):
+    before, after = store["env"]
+    assert before == after
+    assert os.environ.get("MLFLOW_TRACKING_URI") != store["uri"]

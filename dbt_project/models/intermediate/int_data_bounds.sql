@@ -9,15 +9,9 @@ customers as (
 
 ),
 
-orders as (
+customer_days as (
 
-    select ordered_at as happened_at from {{ ref('stg_orders') }}
-
-),
-
-events as (
-
-    select event_at as happened_at from {{ ref('stg_events') }}
+    select * from {{ ref('int_customer_days') }}
 
 ),
 
@@ -29,9 +23,9 @@ tickets as (
 
 activity as (
 
-    select happened_at from orders
+    select first_interaction_at as happened_at from customer_days
     union all
-    select happened_at from events
+    select last_interaction_at as happened_at from customer_days
     union all
     select happened_at from tickets
 

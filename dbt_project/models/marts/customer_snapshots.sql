@@ -28,6 +28,12 @@ membership_periods as (
 
 ),
 
+bounds as (
+
+    select * from {{ ref('int_data_bounds') }}
+
+),
+
 rolling as (
 
     select
@@ -99,6 +105,10 @@ snapshot_rows as (
         customers.signup_date,
         customers.region,
         case
+            when customers.signup_date > bounds.data_first_day then customers.signup_date
+            else bounds.data_first_day
+        end as observed_since_date,
+        case
             when rolling.last_interaction_at is null
                 or rolling.last_interaction_at < customers.signup_at
                 then customers.signup_at
@@ -110,6 +120,7 @@ snapshot_rows as (
         on rolling.month_start = snapshot_dates.feature_month
     inner join customers
         on rolling.customer_id = customers.customer_id
+    cross join bounds
     where customers.signup_at < cast(snapshot_dates.snapshot_date as {{ dbt.type_timestamp() }})
 
 ),
@@ -126,6 +137,14 @@ with_tier as (
 
     select
         not_churned.*,
+        greatest(1, least(
+            {{ days_between('not_churned.month_start', 'not_churned.snapshot_date') }},
+            {{ days_between('not_churned.observed_since_date', 'not_churned.snapshot_date') }}
+        )) / 7.0 as weeks_observed_1m,
+        greatest(1, least(
+            {{ days_between(add_months('not_churned.snapshot_date', -3), 'not_churned.snapshot_date') }},
+            {{ days_between('not_churned.observed_since_date', 'not_churned.snapshot_date') }}
+        )) / 7.0 as weeks_observed_3m,
         coalesce(membership_periods.tier, 'basic') as tier,
         coalesce(membership_periods.tier_rank, 0) as tier_rank,
         membership_periods.expires_at as tier_expires_at
@@ -151,10 +170,8 @@ features as (
             as days_since_last_interaction,
         cast({{ days_between('last_order_at', 'snapshot_date') }} as {{ int_type }})
             as days_since_last_order,
-        {{ safe_divide('visits_1m', 'greatest(1, least(' ~ days_between('month_start', 'snapshot_date') ~ ', ' ~ days_between('signup_date', 'snapshot_date') ~ ')) / 7.0') }}
-            as visits_per_week_1m,
-        {{ safe_divide('visits_3m', 'greatest(1, least(' ~ days_between(add_months('snapshot_date', -3), 'snapshot_date') ~ ', ' ~ days_between('signup_date', 'snapshot_date') ~ ')) / 7.0') }}
-            as visits_per_week_3m,
+        {{ safe_divide('visits_1m', 'weeks_observed_1m') }} as visits_per_week_1m,
+        {{ safe_divide('visits_3m', 'weeks_observed_3m') }} as visits_per_week_3m,
         {{ safe_divide('visits_1m', 'visits_prior_2m / 2.0') }} as visit_trend,
         cast(active_days_1m as {{ int_type }}) as active_days_1m,
         cast(views_1m as {{ int_type }}) as views_1m,

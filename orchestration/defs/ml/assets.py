@@ -22,8 +22,7 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
 
     s, env = platform.settings, platform.env.prepare()
     with platform.connect(read_only=True) as con:
-        snapshots = con.execute(f"select * from {SNAPSHOTS} "
-                                "where is_churned_label is not null").df()
+        snapshots = con.execute(f"select * from {SNAPSHOTS}").df()
     result = train_and_track(snapshots, tracking_uri=env.mlflow_uri,
                              artifact_root=env.artifact_root, threads=s.xgb_threads,
                              max_rounds=s.xgb_max_rounds, business_cutoff=s.business_cutoff)

@@ -122,7 +122,7 @@ powered as (
             as layer_treatment_count,
         sum(case when a.arm = 'control' then 1 else 0 end) over (partition by a.layer)
             as layer_control_count,
-        coalesce(c.baseline_conversion, 0.05) as baseline_conversion
+        greatest(coalesce(c.baseline_conversion, 0.05), 0.02) as baseline_conversion
     from armed as a
     left join past_control as c on c.layer = a.layer
 ),
