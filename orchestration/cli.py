@@ -57,7 +57,10 @@ def cmd_demo(args) -> int:
 
 
 def _close_the_loop(env: Environment, overrides: dict, settings) -> None:
-    """The exported wave is 'sent': the simulator responds and the effects are tracked."""
+    """The exported wave is 'sent': the simulator responds and the effects are tracked.
+
+    Only the effect side is rebuilt (staging models are views; the data bounds are refreshed);
+    marts, model and scores stay as they were when the wave was selected."""
     from orchestration.lib import warehouse
     from orchestration.runner import materialize
     from sources.simulator import respond
@@ -70,7 +73,8 @@ def _close_the_loop(env: Environment, overrides: dict, settings) -> None:
          "and the seven months after it ...")
     with warehouse.connect(env.warehouse) as con:
         respond(con, wave, progress=None)
-    materialize(str(env.home), overrides, stages=("raw", "dbt", "recall"), progress=_say)
+    materialize(str(env.home), overrides, stages=("raw", "recall"), progress=_say,
+                also={"recall": ["int_data_bounds"]})
 
 
 def cmd_materialize(args) -> int:

@@ -23,8 +23,10 @@ class StageTiming:
 
 
 def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES,
-                progress: Callable[[str], None] = print) -> list[StageTiming]:
-    """Run each stage's asset group (with its checks) as one Dagster run on the local instance."""
+                progress: Callable[[str], None] = print,
+                also: dict[str, list[str]] | None = None) -> list[StageTiming]:
+    """Run each stage's asset group (with its checks) as one Dagster run on the local instance;
+    `also` adds assets (by key) to a stage, e.g. {"recall": ["int_data_bounds"]}."""
     import dagster as dg
 
     from orchestration.defs.resources import build_resources
@@ -37,7 +39,10 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
         for stage in stages:
             progress(f"[{stage}] materializing ...")
             start = time.perf_counter()
-            result = dg.materialize(assets, selection=dg.AssetSelection.groups(stage),
+            selection = dg.AssetSelection.groups(stage)
+            if also and stage in also:
+                selection = selection | dg.AssetSelection.assets(*also[stage])
+            result = dg.materialize(assets, selection=selection,
                                     resources=resources, instance=instance, run_config=QUIET,
                                     raise_on_error=False, tags={"churn/stage": stage})
             seconds = time.perf_counter() - start

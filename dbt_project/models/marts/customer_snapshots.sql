@@ -133,29 +133,38 @@ not_churned as (
 
 ),
 
+with_exposure as (
+
+    select
+        *,
+        greatest(1, least(
+            {{ days_between('month_start', 'snapshot_date') }},
+            {{ days_between('observed_since_date', 'snapshot_date') }}
+        )) / 7.0 as weeks_observed_1m,
+        greatest(1, least(
+            {{ days_between(add_months('snapshot_date', -3), 'snapshot_date') }},
+            {{ days_between('observed_since_date', 'snapshot_date') }}
+        )) / 7.0 as weeks_observed_3m
+
+    from not_churned
+
+),
+
 with_tier as (
 
     select
-        not_churned.*,
-        greatest(1, least(
-            {{ days_between('not_churned.month_start', 'not_churned.snapshot_date') }},
-            {{ days_between('not_churned.observed_since_date', 'not_churned.snapshot_date') }}
-        )) / 7.0 as weeks_observed_1m,
-        greatest(1, least(
-            {{ days_between(add_months('not_churned.snapshot_date', -3), 'not_churned.snapshot_date') }},
-            {{ days_between('not_churned.observed_since_date', 'not_churned.snapshot_date') }}
-        )) / 7.0 as weeks_observed_3m,
+        with_exposure.*,
         coalesce(membership_periods.tier, 'basic') as tier,
         coalesce(membership_periods.tier_rank, 0) as tier_rank,
         membership_periods.expires_at as tier_expires_at
 
-    from not_churned
+    from with_exposure
     left join membership_periods
-        on not_churned.customer_id = membership_periods.customer_id
-        and membership_periods.valid_from < cast(not_churned.snapshot_date as {{ dbt.type_timestamp() }})
+        on with_exposure.customer_id = membership_periods.customer_id
+        and membership_periods.valid_from < cast(with_exposure.snapshot_date as {{ dbt.type_timestamp() }})
         and (
             membership_periods.valid_to is null
-            or membership_periods.valid_to >= cast(not_churned.snapshot_date as {{ dbt.type_timestamp() }})
+            or membership_periods.valid_to >= cast(with_exposure.snapshot_date as {{ dbt.type_timestamp() }})
         )
 
 ),
