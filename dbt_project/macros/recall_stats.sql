@@ -1,9 +1,31 @@
-{#- Two-sided normal interval half-width for a difference of two proportions. -#}
-{% macro proportion_diff_halfwidth(p_t, n_t, p_c, n_c) -%}
-    {{ var('z_alpha') }} * sqrt(
-        {{ p_t }} * (1 - {{ p_t }}) / nullif({{ n_t }}, 0)
-        + {{ p_c }} * (1 - {{ p_c }}) / nullif({{ n_c }}, 0)
+{#- Wilson score interval bound of a proportion p observed on n (side: -1 lower, +1 upper). -#}
+{% macro wilson_bound(p, n, side) -%}
+    (
+        (
+            {{ p }} + {{ var('z_alpha') }} * {{ var('z_alpha') }} / (2.0 * {{ n }})
+            {{ '-' if side < 0 else '+' }} {{ var('z_alpha') }} * sqrt(
+                {{ p }} * (1 - {{ p }}) / {{ n }}
+                + {{ var('z_alpha') }} * {{ var('z_alpha') }} / (4.0 * {{ n }} * {{ n }})
+            )
+        )
+        / (1 + {{ var('z_alpha') }} * {{ var('z_alpha') }} / {{ n }})
     )
+{%- endmacro %}
+
+{#- Newcombe's hybrid score interval (1998, method 10) for the difference of two proportions
+    p_t - p_c: it keeps its coverage with small arms and rates near 0, where the Wald interval
+    collapses. Matches ml.experiment.uplift_interval(method="newcombe"). -#}
+{% macro uplift_bound(p_t, n_t, p_c, n_c, side) -%}
+    case when {{ n_t }} > 0 and {{ n_c }} > 0 then
+        {{ p_t }} - {{ p_c }}
+        {% if side < 0 -%}
+        - sqrt(({{ p_t }} - {{ wilson_bound(p_t, n_t, -1) }}) * ({{ p_t }} - {{ wilson_bound(p_t, n_t, -1) }})
+               + ({{ wilson_bound(p_c, n_c, 1) }} - {{ p_c }}) * ({{ wilson_bound(p_c, n_c, 1) }} - {{ p_c }}))
+        {%- else -%}
+        + sqrt(({{ wilson_bound(p_t, n_t, 1) }} - {{ p_t }}) * ({{ wilson_bound(p_t, n_t, 1) }} - {{ p_t }})
+               + ({{ p_c }} - {{ wilson_bound(p_c, n_c, -1) }}) * ({{ p_c }} - {{ wilson_bound(p_c, n_c, -1) }}))
+        {%- endif %}
+    end
 {%- endmacro %}
 
 {#- Two-sided normal interval half-width for a difference of two means. -#}
@@ -70,14 +92,12 @@ final as (
         case when t.design = 'randomized' and t.arm = 'treatment'
             then t.conversion_rate - c.conversion_rate end as conversion_uplift,
         case when t.design = 'randomized' and t.arm = 'treatment'
-            then t.conversion_rate - c.conversion_rate
-                - {{ proportion_diff_halfwidth('t.conversion_rate', 't.targeted_count',
-                                               'c.conversion_rate', 'c.targeted_count') }}
+            then {{ uplift_bound('t.conversion_rate', 't.targeted_count',
+                                 'c.conversion_rate', 'c.targeted_count', -1) }}
         end as conversion_uplift_lower,
         case when t.design = 'randomized' and t.arm = 'treatment'
-            then t.conversion_rate - c.conversion_rate
-                + {{ proportion_diff_halfwidth('t.conversion_rate', 't.targeted_count',
-                                               'c.conversion_rate', 'c.targeted_count') }}
+            then {{ uplift_bound('t.conversion_rate', 't.targeted_count',
+                                 'c.conversion_rate', 'c.targeted_count', 1) }}
         end as conversion_uplift_upper,
         case when t.design = 'randomized' and t.arm = 'treatment'
             then t.activation_rate - c.activation_rate end as activation_uplift,

@@ -94,3 +94,29 @@ def test_crm_export_marks_control_do_not_contact(demo_home):
     crm = pd.read_parquet(files[0])
     assert set(crm["arm"]) == {"treatment", "control"}
     assert crm.loc[crm["arm"] == "control", "is_do_not_contact"].all()
+
+
+def test_holdout_is_the_hash_rule_stratified_by_layer(demo_home):
+    import hashlib
+    import math
+
+    home, _ = demo_home
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        seg = con.execute("select campaign_id, customer_id, layer, arm "
+                          "from marts.recall_segments").df()
+    assert not seg.empty
+    for layer, group in seg.groupby("layer"):
+        ranked = sorted(group.itertuples(), key=lambda r: (
+            hashlib.md5(f"{r.campaign_id}|{r.customer_id}".encode()).hexdigest(), r.customer_id))
+        n_control = math.floor(len(ranked) * 0.10 + 0.5)
+        expected = {r.customer_id for r in ranked[:n_control]}
+        actual = set(group.loc[group["arm"] == "control", "customer_id"])
+        assert actual == expected, layer
+        if len(group) >= 50:
+            assert abs(len(actual) / len(group) - 0.10) <= 0.01, layer
+
+
+def test_recall_plots_are_written(demo_home):
+    home, _ = demo_home
+    names = {p.name for p in (home / "plots").glob("recall_*.png")}
+    assert names == {"recall_six_months.png", "recall_roi_by_channel.png", "recall_funnel.png"}

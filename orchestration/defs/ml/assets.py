@@ -4,6 +4,7 @@
 import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
+from orchestration.lib.metadata import embedded_png
 from orchestration.lib.warehouse import replace_table
 
 SNAPSHOTS = "marts.customer_snapshots"
@@ -37,7 +38,7 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
             _mlflow_link(platform, result.run_id, result.lineage.get("experiment_id"))),
     })
     for name, path in (result.plot_paths or {}).items():
-        metadata[f"plot/{name}"] = dg.MetadataValue.path(str(path))
+        metadata[f"plot/{name}"] = embedded_png(path)
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
 from orchestration.lib.crm_export import export_wave
+from orchestration.lib.metadata import embedded_png
 
 
 @dg.asset(deps=["recall_segments"], group_name="exports", kinds={"duckdb", "parquet", "csv"},
@@ -24,3 +25,26 @@ def crm_export(context: dg.AssetExecutionContext, platform: PlatformResource):
         "parquet": dg.MetadataValue.path(str(result.parquet_path)),
         "registered": result.registered,
     })
+
+
+@dg.asset(deps=["recall_effect_six_months", "recall_dashboard"], group_name="recall",
+          kinds={"duckdb", "python"}, owners=[OWNER], pool=DUCKDB_POOL)
+def recall_effect_plots(platform: PlatformResource):
+    """Treatment vs control over the six months per layer, ROI by channel, the wave funnel."""
+    from ml.recall_plots import funnel_plot, roi_by_channel_plot, six_month_plot
+
+    env = platform.env.prepare()
+    with platform.connect(read_only=True) as con:
+        six = con.execute("select * from marts.recall_effect_six_months").df()
+        dashboard = con.execute("select * from marts.recall_dashboard").df()
+    complete = six[six["window_complete"] & (six["estimate_type"] == "uplift")]
+    tracked = complete if not complete.empty else six
+    latest = tracked.groupby("campaign_id")["month_number"].nunique().idxmax()
+    paths = {
+        "six_months": six_month_plot(six, latest, env.plots / "recall_six_months.png"),
+        "roi_by_channel": roi_by_channel_plot(dashboard, env.plots / "recall_roi_by_channel.png"),
+        "funnel": funnel_plot(dashboard, env.plots / "recall_funnel.png"),
+    }
+    return dg.MaterializeResult(metadata={
+        f"plot/{name}": embedded_png(path) for name, path in paths.items()
+    } | {"six_months_campaign": str(latest)})
