@@ -51,6 +51,14 @@ def _populate(con):
                     "?, 0, null, 'paid', 2)", [oid, c, gmv])
     con.execute("insert into raw.events values ('e1', 'z', '2025-08-15 12:00:00', 'visit', "
                 "null, null)")
+    # An observational campaign (recipients not randomized): no uplift may be claimed.
+    con.execute("insert into raw.recall_campaigns values ('c3', 'mixed', ?, "
+                "cast(? as timestamp) + interval 30 day, 0, 'observational', 0)",
+                [ASSIGNED, ASSIGNED])
+    con.execute("insert into raw.recall_assignments values "
+                "('c3', 't2', 'base', 'silent', 'treatment', 'coupon', 'email', ?),"
+                "('c3', 'k1', 'base', 'silent', 'control', 'coupon', 'email', ?)",
+                [ASSIGNED, ASSIGNED])
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +132,15 @@ def test_window_complete_only_for_elapsed_months(effects):
     c1 = {r[0] for r in effects.execute("select window_complete from marts.recall_effect_six_months"
                                         " where campaign_id = 'c1'").fetchall()}
     assert c1 == {True}     # c1's six months ended 2025-07-30, before the data's last day
+
+
+def test_observational_campaigns_report_a_difference_not_an_uplift(effects):
+    t = _row(effects, "select * from marts.recall_effect_by_layer where campaign_id = 'c3' "
+                      "and arm = 'treatment'")
+    assert t["estimate_type"] == "observational_difference"
+    assert t["conversion_uplift"] is None and t["conversion_uplift_lower"] is None
+    assert t["observed_difference"] == pytest.approx(0 - 1)   # t2 not converted, k1 converted
+    six = {r[0] for r in effects.execute("select estimate_type from "
+                                         "marts.recall_effect_six_months where campaign_id = 'c3'"
+                                         ).fetchall()}
+    assert six == {"observational_difference"}

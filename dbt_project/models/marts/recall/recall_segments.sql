@@ -1,5 +1,6 @@
 {#- The recall wave for campaign var campaign_id: pyramid layer, wave, offer, channel, cost,
-    expected gain (uplift learned from past randomized waves x value - cost), the budget cut,
+    expected gain (uplift learned from past randomized waves of the same layer and churn type,
+    else of the same layer, x value - cost), the budget cut,
     and a holdout arm drawn by a deterministic hash of campaign and customer, stratified so each
     layer's control share equals holdout_share (rounded to a whole customer). -#}
 with
@@ -14,6 +15,14 @@ past_effects as (
     from {{ ref('recall_effect_by_layer') }}
     where estimate_type = 'uplift' and is_window_complete = 1
     group by layer
+),
+
+past_effects_by_type as (
+    select layer, churn_type,
+        sum(conversion_uplift * targeted_count) / nullif(sum(targeted_count), 0) as prior_uplift
+    from {{ ref('recall_effect_first_month') }}
+    where estimate_type = 'uplift' and is_window_complete = 1
+    group by layer, churn_type
 ),
 
 past_control as (
@@ -70,10 +79,11 @@ valued as (
         {{ channel_cost('o.channel') }}
             + case when o.layer = 'core' then {{ var('cost_email') }} else 0 end
             as cost_per_contact,
-        coalesce(p.prior_uplift, 0) as expected_uplift,
+        coalesce(pt.prior_uplift, p.prior_uplift, 0) as expected_uplift,
         coalesce(o.pre_churn_monthly_gmv, 0)
             * (1 + {{ var('effect_months') }}) * {{ var('gross_margin') }} as value_if_recalled
     from offered as o
+    left join past_effects_by_type as pt on pt.layer = o.layer and pt.churn_type = o.churn_type
     left join past_effects as p on p.layer = o.layer
 ),
 
