@@ -140,7 +140,7 @@ class ChunkWriter:
         comp = np.concatenate([x[4] for x in parts])
         is_search = np.concatenate([np.full(x[0].size, x[5]) for x in parts])
         sec = rng.integers(0, 86400, r.size)
-        order = np.lexsort((sec, d, r))
+        order = np.argsort((r.astype(np.int64) * (d.max() + 1) + d) * 86400 + sec, kind="stable")
         first = self.counters["event"]
         self.counters["event"] += r.size
         t = pa.table({

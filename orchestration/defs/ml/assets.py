@@ -26,7 +26,8 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
         snapshots = con.execute(f"select * from {SNAPSHOTS}").df()
     result = train_and_track(snapshots, tracking_uri=env.mlflow_uri,
                              artifact_root=env.artifact_root, threads=s.xgb_threads,
-                             max_rounds=s.xgb_max_rounds, business_cutoff=s.business_cutoff)
+                             max_rounds=s.xgb_max_rounds, business_cutoff=s.business_cutoff,
+                             drift_threshold=s.drift_psi_threshold)
     context.log.info(f"model version {result.model_version} -> {result.alias}: {result.reason}")
     metadata = {f"metric/{k}": float(v) for k, v in result.metrics.items()}
     metadata.update({
