@@ -20,6 +20,7 @@ class StageTiming:
     seconds: float
     assets: int
     checks_failed: list = field(default_factory=list)
+    steps: dict = field(default_factory=dict)
 
 
 def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES,
@@ -49,7 +50,9 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
             failed = [f"{c.asset_key.to_user_string()}:{c.check_name}"
                       for c in result.get_asset_check_evaluations() if not c.passed]
             n = len(result.get_asset_materialization_events())
-            timings.append(StageTiming(stage, seconds, n, failed))
+            steps = {e.step_key: e.event_specific_data.duration_ms / 1000
+                     for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+            timings.append(StageTiming(stage, seconds, n, failed, steps))
             if not result.success:
                 errors = [e.event_specific_data.error.to_string()
                           for e in result.all_events if e.is_step_failure]
