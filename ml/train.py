@@ -30,6 +30,7 @@ class XGBParams:
     min_child_weight: float = 5.0
     reg_lambda: float = 1.0
     early_stopping_rounds: int = 30
+    device: str = "cpu"
 
     def booster_params(self, *, threads: int, seed: int) -> dict:
         params = dataclasses.asdict(self)
@@ -68,8 +69,8 @@ def train_xgboost(
 
     params = params or XGBParams()
     booster_params = params.booster_params(threads=threads, seed=seed)
-    dtrain = xgb.DMatrix(X_train, label=y_train, nthread=threads)
-    dvalid = xgb.DMatrix(X_valid, label=y_valid, nthread=threads)
+    dtrain = xgb.QuantileDMatrix(X_train, label=y_train, nthread=threads)
+    dvalid = xgb.QuantileDMatrix(X_valid, label=y_valid, nthread=threads, ref=dtrain)
     evals_result: dict = {}
     booster = xgb.train(
         booster_params,
