@@ -140,32 +140,116 @@ def cmd_export(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    import subprocess
+    """Dagster (webserver + daemon) and MLflow, each in its own process group; on exit (Ctrl-C,
+    SIGTERM, or either server dying) both whole groups are stopped, children included."""
+    import signal
+
+    from orchestration.lib import ui_processes as ui
 
     env = _env(args)
-    bin_dir = Path(sys.executable).parent
-    dagster = subprocess.Popen(
-        [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions",
-         "-h", "127.0.0.1", "-p", str(args.dagster_port)], env=os.environ.copy())
-    mlflow = subprocess.Popen(
-        [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", env.mlflow_uri,
-         "--default-artifact-root", env.artifact_root.as_uri(),
-         "--host", "127.0.0.1", "--port", str(args.mlflow_port)], env=os.environ.copy())
-    _say(f"Dagster UI: http://127.0.0.1:{args.dagster_port}  (webserver + daemon, "
-         f"DAGSTER_HOME={env.dagster_home})")
-    _say(f"MLflow UI:  http://127.0.0.1:{args.mlflow_port}  (tracking {env.mlflow_uri})")
-    _say("Ctrl-C stops both.")
+    child_env = ui.child_env()
+    # MLflow's job runner (huey consumers) serves GenAI features this project does not use;
+    # set MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true to have it back.
+    child_env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    host = args.host
+    bin_dir = ui.BIN_DIR
+    commands = {
+        "dagster": [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions",
+                    "-h", host, "-p", str(args.dagster_port)],
+        "mlflow": [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", env.mlflow_uri,
+                   "--default-artifact-root", env.artifact_root.as_uri(),
+                   "--host", host, "--port", str(args.mlflow_port),
+                   "--workers", str(args.mlflow_workers)],
+    }
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # SIGINT too: a shell that starts us in the background ignores SIGINT, and an ignored
+    # signal stays ignored in the children, where `dagster dev` needs it to stop its services.
+    previous = {sig: signal.signal(sig, _stop)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    procs = {}
     try:
-        while dagster.poll() is None and mlflow.poll() is None:
+        for name, cmd in commands.items():
+            procs[name] = ui.start_group(cmd, env=child_env, cwd=env.home)
+        _say(f"Dagster UI: http://{host}:{args.dagster_port}  (webserver + daemon, "
+             f"DAGSTER_HOME={env.dagster_home})")
+        _say(f"MLflow UI:  http://{host}:{args.mlflow_port}  (tracking {env.mlflow_uri})")
+        _say(f"Process groups: dagster {procs['dagster'].pid}, mlflow {procs['mlflow'].pid}. "
+             "Ctrl-C stops both.")
+        while all(p.poll() is None for p in procs.values()):
             time.sleep(1)
+        dead = [n for n, p in procs.items() if p.poll() is not None]
+        _say(f"{', '.join(dead)} exited; stopping the other one.")
     except KeyboardInterrupt:
         pass
     finally:
-        for proc in (dagster, mlflow):
-            proc.terminate()
-        for proc in (dagster, mlflow):
-            proc.wait(timeout=30)
+        for sig in previous:  # a second Ctrl-C must not skip the cleanup
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            clean = ui.stop_groups(list(procs.values()), timeout=args.stop_timeout)
+            for name, ok in zip(procs, clean, strict=True):
+                if not ok:
+                    _say(f"{name} did not stop within {args.stop_timeout:.0f}s of SIGTERM: "
+                         "killed.")
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    _say("Stopped.")
     return 0
+
+
+def cmd_docs(args) -> int:
+    """dbt docs for the project: generated from the warehouse of this CHURN_HOME into
+    CHURN_HOME/dbt_docs (not the project's target/, which Dagster and tests use), then served."""
+    import signal
+    import subprocess
+
+    from orchestration.lib import ui_processes as ui
+
+    env = _env(args)
+    settings, _ = _settings(env, args)
+    if env.dbt_target == "local" and not env.warehouse.exists():
+        raise SystemExit(f"no warehouse at {env.warehouse}: run `churn-recall demo` or "
+                         "`churn-recall materialize` first")
+    docs_dir = env.home / "dbt_docs"
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    child_env = ui.child_env() | {"CHURN_DUCKDB_PATH": str(env.warehouse),
+                                  "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = str(ui.BIN_DIR / "dbt")
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+              "--target-path", str(docs_dir), "--target", env.dbt_target]
+    _say(f"Generating dbt docs from {env.warehouse} into {docs_dir} ...")
+    done = subprocess.run([dbt, "docs", "generate", *common,
+                           "--log-path", str(docs_dir / "logs"),
+                           "--vars", settings.dbt_vars_json()],
+                          cwd=DBT_PROJECT_DIR, env=child_env)
+    if done.returncode != 0:
+        _say("error: dbt docs generate failed (is a Dagster run holding the warehouse?)")
+        return done.returncode
+    if not args.serve:
+        _say(f"dbt docs written to {docs_dir / 'index.html'} (serve them with "
+             "`churn-recall docs`)")
+        return 0
+    _say(f"dbt docs: http://{args.host}:{args.port}  (Ctrl-C stops)")
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
+    proc = ui.start_group([dbt, "docs", "serve", *common, "--host", args.host,
+                           "--port", str(args.port), "--no-browser",
+                           "--log-path", str(docs_dir / "logs")],
+                          env=child_env, cwd=DBT_PROJECT_DIR)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ui.stop_group(proc, timeout=10)
+    return 0 if proc.returncode in (0, None, -2, -15) else proc.returncode
 
 
 def cmd_contract(args) -> int:
@@ -217,7 +301,20 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="start the Dagster and MLflow UIs on localhost")
     ui.add_argument("--dagster-port", type=int, default=3000)
     ui.add_argument("--mlflow-port", type=int, default=5000)
+    ui.add_argument("--mlflow-workers", type=int, default=1,
+                    help="MLflow server worker processes (one is plenty for one user)")
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="bind address (MLflow may then need --allowed-hosts)")
+    ui.add_argument("--stop-timeout", type=float, default=20.0,
+                    help="seconds to wait after SIGTERM before SIGKILL of each process group")
     ui.set_defaults(func=cmd_ui)
+
+    docs = with_set(sub.add_parser("docs", help="generate the dbt docs and serve them"))
+    docs.add_argument("--port", type=int, default=8080)
+    docs.add_argument("--host", default="127.0.0.1")
+    docs.add_argument("--no-serve", dest="serve", action="store_false",
+                      help="only generate the docs into CHURN_HOME/dbt_docs")
+    docs.set_defaults(func=cmd_docs)
 
     contract = sub.add_parser("contract", help="regenerate the dbt sources file from the contract")
     contract.set_defaults(func=cmd_contract)
