@@ -30,6 +30,9 @@ class Settings:
     churn_window_days: int = 30
     snapshot_cadence_months: int = 1
     complaint_threshold: int = 2
+    service_incident_threshold: int = 2
+    churn_signal_lookback_days: int = 90
+    slow_response_minutes: float = 240.0
     competitor_search_lookback_days: int = 30
     late_delivery_days: int = 5
     price_discount_share: float = 0.25
@@ -89,6 +92,12 @@ DOCS: dict[str, str] = {
     "churn_window_days": "Label window after a snapshot: churned if no interaction within it.",
     "snapshot_cadence_months": "Months between customer snapshots.",
     "complaint_threshold": "Complaints on record that make a customer service-dissatisfied.",
+    "service_incident_threshold": "Service incidents (complaints + late deliveries + returned "
+                                  "orders + slow first responses) in the signal window that make "
+                                  "a customer service-dissatisfied.",
+    "churn_signal_lookback_days": "Window before the last interaction in which service incidents "
+                                  "and promotion views count as churn-type signals.",
+    "slow_response_minutes": "First support responses slower than this many minutes count as slow.",
     "competitor_search_lookback_days": "Recent window for competitor-keyword searches.",
     "late_delivery_days": "Deliveries slower than this count as late.",
     "price_discount_share": "Discount share of past GMV above which a customer is price-sensitive.",
@@ -133,7 +142,8 @@ def validate(s: Settings) -> Settings:
                 problems.append(f"{f.name}={value} must not be negative")
     for name in ("warning_days", "churn_days", "churn_window_days", "snapshot_cadence_months",
                  "first_month_days", "effect_months", "effect_month_days", "xgb_threads",
-                 "xgb_max_rounds"):
+                 "xgb_max_rounds", "complaint_threshold", "service_incident_threshold",
+                 "churn_signal_lookback_days", "competitor_search_lookback_days"):
         if getattr(s, name) < 1:
             problems.append(f"{name}={getattr(s, name)} must be at least 1")
     if not 0 < s.holdout_share <= 0.5:
@@ -144,6 +154,8 @@ def validate(s: Settings) -> Settings:
     for name in _PROBABILITIES:
         if not 0 < getattr(s, name) <= 1:
             problems.append(f"{name}={getattr(s, name)} must be in (0, 1]")
+    if s.slow_response_minutes == 0:
+        problems.append(f"slow_response_minutes={s.slow_response_minutes} must be positive")
     if s.warning_days >= s.churn_days:
         problems.append(f"warning_days={s.warning_days} must be below churn_days={s.churn_days}")
     if not s.campaign_id.replace("_", "").replace("-", "").isalnum():

@@ -20,7 +20,7 @@
 {#- The as-of day of the customer_lifecycle and customer_value marts: var as_of_date, or the
     data's last day (from int_data_bounds) when the var is null. -#}
 {% macro as_of_date_expr(data_last_day_expr) -%}
-    {%- set as_of = var('as_of_date', none) -%}
+    {%- set as_of = var('as_of_date') -%}
     {%- if as_of is none or as_of == '' or as_of == 'null' -%}
         cast({{ data_last_day_expr }} as date)
     {%- else -%}

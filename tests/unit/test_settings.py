@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import yaml
 
@@ -13,10 +15,38 @@ def test_defaults_follow_domain_md():
     assert (s.first_month_days, s.effect_months) == (30, 6)
 
 
+def test_service_signal_thresholds_are_settings():
+    s = Settings()
+    assert (s.service_incident_threshold, s.churn_signal_lookback_days) == (2, 90)
+    assert s.slow_response_minutes == 240.0
+
+
 def test_dbt_project_vars_mirror_settings():
     declared = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
     expected = Settings().dbt_vars()
     assert {k: declared.get(k) for k in expected} == expected
+
+
+def _sql_files():
+    return sorted([*DBT_PROJECT_DIR.glob("models/**/*.sql"),
+                   *DBT_PROJECT_DIR.glob("macros/**/*.sql")])
+
+
+def test_models_read_vars_without_inline_defaults():
+    """One default per threshold: settings.py, mirrored in dbt_project.yml, never in the SQL."""
+    inline = re.compile(r"""var\(\s*['"]([a-z0-9_]+)['"]\s*,""")
+    found = [f"{path.relative_to(DBT_PROJECT_DIR)}: var('{name}', ...)"
+             for path in _sql_files() for name in inline.findall(path.read_text())]
+    assert not found, "inline var defaults (declare them in Settings and dbt_project.yml):\n" + \
+        "\n".join(found)
+
+
+def test_every_var_the_models_read_is_declared():
+    declared = set(yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"])
+    literal = re.compile(r"""var\(\s*['"]([a-z0-9_]+)['"]\s*\)""")
+    used = {name for path in _sql_files() for name in literal.findall(path.read_text())}
+    assert used, "no var found: the pattern is stale"
+    assert used <= declared, f"vars read but not declared in dbt_project.yml: {used - declared}"
 
 
 def test_settings_file_then_cli_overrides(tmp_path):
@@ -35,6 +65,9 @@ def test_settings_file_then_cli_overrides(tmp_path):
     ("warning_days=abc", "cannot read 'abc' as int"),
     ("no_such_setting=1", "unknown setting(s): no_such_setting"),
     ("campaign_id=x'; drop table raw.orders; --", "campaign_id="),
+    ("slow_response_minutes=0", "slow_response_minutes=0.0 must be positive"),
+    ("churn_signal_lookback_days=0", "churn_signal_lookback_days=0 must be at least 1"),
+    ("service_incident_threshold=0", "service_incident_threshold=0 must be at least 1"),
 ])
 def test_bad_settings_are_refused_with_their_name(tmp_path, pair, message):
     with pytest.raises(SettingsError) as err:

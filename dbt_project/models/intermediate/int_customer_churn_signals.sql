@@ -59,7 +59,7 @@ event_signals as (
         sum(
             case
                 when customer_days.activity_date
-                    > {{ add_days('anchors.anchor_date', -1 * var('churn_signal_lookback_days', 90)) }}
+                    > {{ add_days('anchors.anchor_date', -1 * var('churn_signal_lookback_days')) }}
                     then customer_days.promo_view_count
                 else 0
             end
@@ -70,7 +70,7 @@ event_signals as (
         on anchors.customer_id = customer_days.customer_id
         and customer_days.activity_date <= anchors.anchor_date
         and customer_days.activity_date
-            > {{ add_days('anchors.anchor_date', -1 * [var('competitor_search_lookback_days'), var('churn_signal_lookback_days', 90)] | max) }}
+            > {{ add_days('anchors.anchor_date', -1 * [var('competitor_search_lookback_days'), var('churn_signal_lookback_days')] | max) }}
     group by anchors.customer_id
 
 ),
@@ -87,7 +87,7 @@ delivery_signals as (
         on anchors.customer_id = order_facts.customer_id
         and order_facts.outcome_known_date <= anchors.anchor_date
         and order_facts.outcome_known_date
-            > {{ add_days('anchors.anchor_date', -1 * var('churn_signal_lookback_days', 90)) }}
+            > {{ add_days('anchors.anchor_date', -1 * var('churn_signal_lookback_days')) }}
     group by anchors.customer_id
 
 ),
@@ -122,7 +122,7 @@ ticket_signals as (
         on anchors.customer_id = ticket_facts.customer_id
         and ticket_facts.opened_date <= anchors.anchor_date
         and ticket_facts.opened_date
-            > {{ add_days('anchors.anchor_date', -1 * var('churn_signal_lookback_days', 90)) }}
+            > {{ add_days('anchors.anchor_date', -1 * var('churn_signal_lookback_days')) }}
     group by anchors.customer_id
 
 ),

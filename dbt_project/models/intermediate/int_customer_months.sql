@@ -84,8 +84,8 @@ activity_months as (
         sum(promo_view_count) as promo_view_count,
         sum(review_count) as review_count,
         count(*) as active_day_count,
-        sum(case when add_to_cart_count > 0 then 1 else 0 end) as cart_day_count,
-        sum(case when add_to_cart_count > 0 and order_count = 0 then 1 else 0 end)
+        count(*) filter (where add_to_cart_count > 0) as cart_day_count,
+        count(*) filter (where add_to_cart_count > 0 and order_count = 0)
             as cart_without_order_day_count,
         min(first_interaction_at) as first_interaction_at,
         max(last_interaction_at) as last_interaction_at,
@@ -103,10 +103,10 @@ order_months as (
         customer_id,
         order_month as month_start,
         count(*) as order_count,
-        sum(case when is_paid then 1 else 0 end) as paid_order_count,
+        count(*) filter (where is_paid) as paid_order_count,
         sum(paid_gmv) as paid_gmv,
         sum(paid_discount_amount) as paid_discount_amount,
-        sum(case when is_coupon_order then 1 else 0 end) as coupon_order_count
+        count(*) filter (where is_coupon_order) as coupon_order_count
 
     from order_facts
     group by customer_id, order_month
@@ -118,10 +118,10 @@ delivery_months as (
     select
         customer_id,
         outcome_known_month as month_start,
-        sum(case when is_returned then 1 else 0 end) as returned_order_count,
+        count(*) filter (where is_returned) as returned_order_count,
         sum(delivery_days) as delivery_days_sum,
         count(delivery_days) as delivery_count,
-        sum(case when is_late_delivery then 1 else 0 end) as late_delivery_count
+        count(*) filter (where is_late_delivery) as late_delivery_count
 
     from order_facts
     group by customer_id, outcome_known_month
@@ -134,10 +134,10 @@ ticket_months as (
         customer_id,
         opened_month as month_start,
         count(*) as ticket_count,
-        sum(case when is_complaint then 1 else 0 end) as complaint_count,
-        sum(case when is_inquiry then 1 else 0 end) as inquiry_count,
-        sum(case when is_return_ticket then 1 else 0 end) as return_ticket_count,
-        sum(case when is_slow_response then 1 else 0 end) as slow_response_count,
+        count(*) filter (where is_complaint) as complaint_count,
+        count(*) filter (where is_inquiry) as inquiry_count,
+        count(*) filter (where is_return_ticket) as return_ticket_count,
+        count(*) filter (where is_slow_response) as slow_response_count,
         sum(first_response_minutes) as first_response_minutes_sum,
         count(first_response_minutes) as first_response_count,
         sum(satisfaction_score) as satisfaction_sum,
@@ -145,18 +145,6 @@ ticket_months as (
 
     from ticket_facts
     group by customer_id, opened_month
-
-),
-
-category_counts as (
-
-    select
-        customer_id,
-        month_start,
-        count(*) as category_count
-
-    from category_months
-    group by customer_id, month_start
 
 ),
 
@@ -170,11 +158,15 @@ month_offsets as (
 
 ),
 
-category_breadth_3m as (
+category_breadth as (
 
+    {#- category_months has one row per customer, month and category: the month's own rows
+        count its categories, distinct categories over it and the two months before give the
+        3-month breadth (one aggregation for both). #}
     select
         category_months.customer_id,
         {{ add_months('category_months.month_start', 'month_offsets.month_offset') }} as month_start,
+        count(*) filter (where month_offsets.month_offset = 0) as category_count,
         count(distinct category_months.category) as category_count_3m
 
     from category_months
@@ -217,7 +209,7 @@ joined as (
             'ticket_months.inquiry_count', 'ticket_months.return_ticket_count',
             'ticket_months.slow_response_count', 'ticket_months.first_response_count',
             'ticket_months.satisfaction_sum', 'ticket_months.satisfaction_count',
-            'category_counts.category_count', 'category_breadth_3m.category_count_3m',
+            'category_breadth.category_count', 'category_breadth.category_count_3m',
             'referral_months.referral_count',
         ] %}
         cast(coalesce({{ column }}, 0) as {{ dbt.type_int() }}) as {{ column.split('.')[1] }},
@@ -245,12 +237,9 @@ joined as (
     left join ticket_months
         on customer_grid.customer_id = ticket_months.customer_id
         and customer_grid.month_start = ticket_months.month_start
-    left join category_counts
-        on customer_grid.customer_id = category_counts.customer_id
-        and customer_grid.month_start = category_counts.month_start
-    left join category_breadth_3m
-        on customer_grid.customer_id = category_breadth_3m.customer_id
-        and customer_grid.month_start = category_breadth_3m.month_start
+    left join category_breadth
+        on customer_grid.customer_id = category_breadth.customer_id
+        and customer_grid.month_start = category_breadth.month_start
     left join referral_months
         on customer_grid.customer_id = referral_months.customer_id
         and customer_grid.month_start = referral_months.month_start

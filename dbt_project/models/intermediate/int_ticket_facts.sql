@@ -23,7 +23,7 @@ final as (
         case when ticket_kind = 'return' then true else false end as is_return_ticket,
         first_response_minutes,
         case
-            when first_response_minutes > {{ var('slow_response_minutes', 240) }} then true
+            when first_response_minutes > {{ var('slow_response_minutes') }} then true
             else false
         end as is_slow_response,
         satisfaction_score

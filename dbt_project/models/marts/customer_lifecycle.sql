@@ -94,7 +94,7 @@ churn_types as (
         case
             when complaint_count >= {{ var('complaint_threshold') }}
                 or complaint_count + late_delivery_count + returned_order_count
-                    + slow_response_count >= {{ var('service_incident_threshold', 2) }}
+                    + slow_response_count >= {{ var('service_incident_threshold') }}
                 then 'service_dissatisfied'
             when competitor_search_count >= 1 then 'competitor_attracted'
             when discount_share_12m >= {{ var('price_discount_share') }}
