@@ -28,3 +28,32 @@ def raw_contract_checks(context: dg.AssetCheckExecutionContext, platform: Platfo
     for t, result in zip(TABLES, results):
         yield to_check_result(result, asset_key=dg.AssetKey([RAW_SCHEMA, t.name]),
                               check_name=CHECK_NAME, blocking=True, docs_path=docs)
+
+
+RECONCILIATION = "reconciliation"
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(RECONCILIATION, asset=dg.AssetKey([RAW_SCHEMA, t.name]),
+                             blocking=True,
+                             description=f"raw.{t.name}: every file row the loader ever read is "
+                                         "accepted, quarantined or skipped as already loaded")
+           for t in TABLES],
+    pool=DUCKDB_POOL,
+)
+def raw_reconciliation(context: dg.AssetCheckExecutionContext, platform: PlatformResource):
+    """Input rows = accepted + quarantined + skipped for every recorded load, quarantine holds
+    exactly the rejected rows, raw holds at least the accepted ones (orchestration.lib.load_log).
+    """
+    from orchestration.lib.load_log import reconcile
+
+    with platform.connect(read_only=True) as con:
+        outcome = reconcile(con)
+    for t in TABLES:
+        r = outcome[t.name]
+        yield dg.AssetCheckResult(
+            asset_key=dg.AssetKey([RAW_SCHEMA, t.name]), check_name=RECONCILIATION,
+            passed=r.passed, severity=dg.AssetCheckSeverity.ERROR,
+            description=r.describe()[:1000],
+            metadata={**r.metadata(), "note": r.note,
+                      "problems": dg.MetadataValue.json(r.problems[:20])})
