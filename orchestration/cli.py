@@ -111,6 +111,7 @@ def cmd_load(args) -> int:
         for name, rows in counts.items():
             _say(f"  raw.{name:<{width}} {rows:>10,}")
     else:
+        from orchestration.lib.load_log import record_load
         from sources.loader import LoadError, load_directory
 
         directory = Path(args.directory)
@@ -123,6 +124,7 @@ def cmd_load(args) -> int:
             except LoadError as exc:
                 _say(f"error: {exc}")
                 return 2
+            record_load(con, report)
         _say(report.summary())
     _say("Next: `churn-recall materialize` builds marts, model, segments and effect tables.")
     return 0

@@ -31,12 +31,16 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
     import dagster as dg
 
     from orchestration.defs.resources import build_resources
+    from orchestration.lib import warehouse
     from orchestration.definitions import defs
 
     resources = build_resources(home, overrides)
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
     timings = []
     with dg.DagsterInstance.get() as instance:
+        released = warehouse.release_abandoned_runs(instance)
+        if released:
+            progress(f"released {len(released)} killed run(s) holding the duckdb pool")
         for stage in stages:
             progress(f"[{stage}] materializing ...")
             start = time.perf_counter()

@@ -31,6 +31,7 @@ def inbox_files(platform: PlatformResource) -> list:
 @dg.multi_asset(specs=raw_specs(), name="raw_tables", pool=DUCKDB_POOL)
 def raw_tables(context: dg.AssetExecutionContext, platform: PlatformResource):
     """Load new files from the inbox (if any) and report row counts of every raw table."""
+    from orchestration.lib.load_log import record_load
     from sources.loader import load_directory
 
     files = inbox_files(platform)
@@ -38,6 +39,7 @@ def raw_tables(context: dg.AssetExecutionContext, platform: PlatformResource):
         create_raw_schema(con)
         if files:
             report = load_directory(con, platform.env.inbox)
+            record_load(con, report)
             context.log.info(report.summary())
         counts = {t.name: row_count(con, RAW_SCHEMA, t.name) for t in TABLES}
         quarantined = {t.name: row_count(con, QUARANTINE_SCHEMA, t.name) for t in TABLES}
