@@ -69,11 +69,11 @@ events as (
 
 orders as (
     select order_id, customer_id, ordered_at, cast(ordered_at as date) as order_date,
-           cast(gmv as double) as gmv, cast(discount as double) as discount,
+           cast(gmv as decimal(18, 2)) as gmv, cast(discount as decimal(18, 2)) as discount,
            coupon_id, status, delivery_days
     from raw.orders
     qualify row_number() over (
-        partition by order_id order by ordered_at desc, status, cast(gmv as double) desc) = 1
+        partition by order_id order by ordered_at desc, status, cast(gmv as decimal(18, 2)) desc) = 1
 ),
 
 order_items as (

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,11 +48,12 @@ def _tree_rss_mb(root_pid: int) -> float:
     return total / 2**20
 
 
-def run_size(customers: int, months: int) -> dict:
+def run_size(customers: int, months: int, keep_raw: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="churn-bench-") as home:
         env = {**os.environ, "CHURN_HOME": home, "DAGSTER_HOME": f"{home}/dagster"}
+        extra = ["--keep-raw", keep_raw] if keep_raw else []
         proc = subprocess.Popen([sys.executable, __file__, "--one", str(customers),
-                                 "--months", str(months)], env=env, cwd=ROOT,
+                                 "--months", str(months), *extra], env=env, cwd=ROOT,
                                 stdout=subprocess.PIPE, text=True)
         peak = 0.0
         done = threading.Event()
@@ -74,7 +76,7 @@ def run_size(customers: int, months: int) -> dict:
         return result
 
 
-def one(customers: int, months: int) -> None:
+def one(customers: int, months: int, keep_raw: str | None) -> None:
     """Child process: one size, prints a JSON line of timings."""
     sys.path.insert(0, str(ROOT))
     from orchestration.environment import current
@@ -90,6 +92,14 @@ def one(customers: int, months: int) -> None:
         rows = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0]
                 for t in ("customers", "orders", "events")}
     timings = {"simulate": time.perf_counter() - started}
+    if keep_raw:
+        # Same file name as benchmarks/dbt_features.py --raw-dir reuses (default seed).
+        cfg = SimulationConfig(customers=customers, months=months)
+        target = Path(keep_raw) / f"raw_{customers}_{months}m_s{cfg.seed}.duckdb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy_started = time.perf_counter()
+        shutil.copy(env.warehouse, target)
+        started += time.perf_counter() - copy_started  # the copy is not part of the pipeline
     steps: dict = {}
     for t in materialize(str(env.home), stages=("raw", "dbt", "ml", "recall"),
                          progress=lambda m: print(m, file=sys.stderr)):
@@ -150,16 +160,22 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=18)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--keep-raw", help="copy each simulated raw warehouse into this folder "
+                        "(for benchmarks/dbt_features.py --raw-dir)")
+    parser.add_argument("--results", default=str(ROOT / "docs" / "benchmarks.json"),
+                        help="results of every size measured so far; the report covers them all")
     args = parser.parse_args()
     if args.one:
-        one(args.one, args.months)
+        one(args.one, args.months, args.keep_raw)
         return
-    results = []
+    store = Path(args.results)
+    saved = {r["customers"]: r for r in json.loads(store.read_text())} if store.exists() else {}
     for n in (int(x) for x in args.customers.split(",")):
-        r = run_size(n, args.months)
-        results.append(r)
+        r = run_size(n, args.months, args.keep_raw)
+        saved[n] = r
+        store.write_text(json.dumps([saved[k] for k in sorted(saved)], indent=1) + "\n")
         print(json.dumps(r), flush=True)
-    write_report(results, Path(args.out))
+    write_report([saved[k] for k in sorted(saved)], Path(args.out))
     print(Path(args.out).read_text())
 
 

@@ -24,8 +24,10 @@ from expectations.spec import (
     COLUMN_UNIQUE,
     COLUMNS_MATCH_ORDERED_LIST,
     COMPOUND_UNIQUE,
+    MEAN_BETWEEN,
     REFERENCES,
     ROW_COUNT_BETWEEN,
+    SHARE_PER_GROUP,
     TABLE,
     ExpectationSpec,
     SuiteSpec,
@@ -122,6 +124,30 @@ def _table_rule(con, schema: str, table: str, spec: ExpectationSpec,
             f"select distinct c.{_q(col)} {orphans} order by 1 limit {SAMPLE_SIZE}").fetchall()]
         return result(unexpected == 0, int(unexpected), sample,
                       detail="" if unexpected == 0 else f"not found in {parent}.{to_col}")
+    if spec.type == MEAN_BETWEEN:
+        low, high = kw.get("min_value"), kw.get("max_value")
+        mean, n = con.execute(f"select avg({_q(kw['column'])}), count({_q(kw['column'])}) "
+                              f"from {src}").fetchone()
+        if mean is None:
+            return result(False, 0, (), None, f"no non-null {kw['column']} values", 0)
+        ok = (low is None or mean >= low) and (high is None or mean <= high)
+        return result(ok, 0 if ok else 1, () if ok else (round(float(mean), 4),),
+                      round(float(mean), 6), "" if ok else
+                      f"mean of {kw['column']} is {mean:.4f} over {n} rows, expected between "
+                      f"{low} and {high}", int(n))
+    if spec.type == SHARE_PER_GROUP:
+        group, col = _q(kw["group_by"]), _q(kw["column"])
+        share, tolerance = float(kw["share"]), float(kw["tolerance"])
+        groups = con.execute(
+            f"select {group}, count(*), count(*) filter (where {col} = ?) from {src} "
+            f"group by all order by 1", [kw["value"]]).fetchall()
+        off = [(g, k, n) for g, n, k in groups if abs(k - n * share) > max(1.0, tolerance * n)]
+        sample = [f"{g}: {k}/{n} = {k / n:.3f}" for g, k, n in off]
+        return result(not off, len(off), sample,
+                      {str(g): round(k / n, 4) for g, n, k in groups},
+                      "" if not off else f"{kw['value']} share off {share} by more than "
+                      f"{tolerance:.0%} in {len(off)} of {len(groups)} {kw['group_by']} groups",
+                      len(groups))
     raise ValueError(f"no SQL rule for expectation type {spec.type}")
 
 

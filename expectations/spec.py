@@ -22,13 +22,18 @@ ROW_COUNT_BETWEEN = "expect_table_row_count_to_be_between"
 COLUMN_UNIQUE = "expect_column_values_to_be_unique"
 COMPOUND_UNIQUE = "expect_compound_columns_to_be_unique"
 REFERENCES = "expect_column_values_to_reference_table"  # ours: a foreign key, in SQL
+MEAN_BETWEEN = "expect_column_mean_to_be_between"
+# ours: in every group, the share of rows with `value` in `column` is `share` give or take
+# max(1 row, tolerance x group size) -- e.g. the control arm of each pyramid layer.
+SHARE_PER_GROUP = "expect_column_value_share_per_group_to_be_near"
 # Chunk-scope types handed to GX.
 NOT_NULL = "expect_column_values_to_not_be_null"
 IN_SET = "expect_column_values_to_be_in_set"
 BETWEEN = "expect_column_values_to_be_between"
 
 TABLE_TYPES = frozenset({COLUMNS_MATCH_ORDERED_LIST, COLUMN_TO_EXIST, ROW_COUNT_BETWEEN,
-                         COLUMN_UNIQUE, COMPOUND_UNIQUE, REFERENCES})
+                         COLUMN_UNIQUE, COMPOUND_UNIQUE, REFERENCES, MEAN_BETWEEN,
+                         SHARE_PER_GROUP})
 
 
 @dataclass(frozen=True)

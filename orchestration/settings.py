@@ -60,6 +60,11 @@ class Settings:
     min_detectable_uplift: float = 0.05
     business_cutoff: float = 0.5
     drift_psi_threshold: float = 0.2
+    raw_feed_lag_days: int = 3
+    label_rate_min: float = 0.01
+    label_rate_max: float = 0.5
+    min_segment_size: int = 1
+    arm_balance_tolerance: float = 0.02
     xgb_threads: int = 2
     xgb_max_rounds: int = 400
     duckdb_memory_limit: str = "8GB"
@@ -118,6 +123,13 @@ DOCS: dict[str, str] = {
     "alpha": "Two-sided significance level for intervals and power.",
     "business_cutoff": "Churn probability above which the model calls a customer a churner.",
     "drift_psi_threshold": "Population stability index above which retraining is triggered.",
+    "raw_feed_lag_days": "Freshness check: a raw feed (customers, orders, events) whose newest "
+                         "record is this many days older than the newest raw record is stale.",
+    "label_rate_min": "Warning check: customer_snapshots churn label rate below this is suspect.",
+    "label_rate_max": "Warning check: customer_snapshots churn label rate above this is suspect.",
+    "min_segment_size": "Warning check: recall_segments with fewer customers than this.",
+    "arm_balance_tolerance": "Warning check: a layer's control share may differ from holdout_share "
+                             "by this much (or one customer, whichever is more).",
     "xgb_threads": "Threads XGBoost may use.",
     "xgb_max_rounds": "Maximum boosting rounds (early stopping picks fewer).",
     "duckdb_memory_limit": "DuckDB memory limit for dbt and Python connections.",
@@ -129,7 +141,7 @@ DOCS.update({f"cost_{c}": f"Cost per contact through {c}." for c in
 _PERCENTILES = ("high_value_gmv_percentile", "high_value_frequency_percentile",
                 "advanced_frequency_percentile")
 _PROBABILITIES = ("at_risk_score_threshold", "business_cutoff", "power", "alpha", "gross_margin",
-                  "min_detectable_uplift")
+                  "min_detectable_uplift", "label_rate_max", "arm_balance_tolerance")
 
 
 def validate(s: Settings) -> Settings:
@@ -156,6 +168,9 @@ def validate(s: Settings) -> Settings:
             problems.append(f"{name}={getattr(s, name)} must be in (0, 1]")
     if s.slow_response_minutes == 0:
         problems.append(f"slow_response_minutes={s.slow_response_minutes} must be positive")
+    if s.label_rate_min >= s.label_rate_max:
+        problems.append(f"label_rate_min={s.label_rate_min} must be below "
+                        f"label_rate_max={s.label_rate_max}")
     if s.warning_days >= s.churn_days:
         problems.append(f"warning_days={s.warning_days} must be below churn_days={s.churn_days}")
     if not s.campaign_id.replace("_", "").replace("-", "").isalnum():

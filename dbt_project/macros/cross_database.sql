@@ -14,6 +14,11 @@
 {% macro duckdb__type_double() -%}double{%- endmacro %}
 
 
+{#- Money: exact decimal in cents, so sums are exact and equal totals tie the same way on every
+    run (double sums differ in the last bit with the order of addition). -#}
+{% macro type_money() -%}decimal(18, 2){%- endmacro %}
+
+
 {#- Set-returning select-list expression: one timestamp per step from start to end inclusive. -#}
 {% macro timestamp_series(start_expr, end_expr, step_interval='1 month') -%}
     {{ return(adapter.dispatch('timestamp_series')(start_expr, end_expr, step_interval)) }}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 
 def test_schedules_and_sensors_are_defined_and_stopped(dbt_manifest):
@@ -11,7 +12,7 @@ def test_schedules_and_sensors_are_defined_and_stopped(dbt_manifest):
     schedules = {s.name: s for s in defs.schedules}
     sensors = {s.name: s for s in defs.sensors}
     assert set(schedules) == {"daily_refresh_schedule", "monthly_retraining_schedule"}
-    assert set(sensors) == {"inbox_sensor", "drift_sensor"}
+    assert set(sensors) == {"inbox_sensor", "drift_sensor", "raw_freshness_sensor"}
     assert schedules["daily_refresh_schedule"].cron_schedule == "0 5 * * *"
     for s in [*schedules.values(), *sensors.values()]:
         assert s.default_status == dg.DefaultScheduleStatus.STOPPED or \
@@ -49,3 +50,40 @@ def test_drift_sensor_requests_retraining_above_the_threshold(dbt_manifest, chur
         request = drift_sensor(ctx)
         assert isinstance(request, dg.RunRequest)
         assert request.tags["churn/drift_max_psi"] == "0.350"
+
+
+def test_raw_freshness_checks_cover_every_raw_table(dbt_manifest):
+    from orchestration.definitions import defs
+    from sources.contract import RAW_SCHEMA, TABLES
+
+    checks = defs.resolve_asset_graph().asset_check_keys
+    for t in TABLES:
+        assert dg.AssetCheckKey(dg.AssetKey([RAW_SCHEMA, t.name]), "freshness_check") in checks
+    lagged = {k.asset_key.path[-1] for k in checks if k.name == "feed_lag"}
+    assert lagged == {"customers", "orders", "events"}
+
+
+def test_feed_lag_warns_on_a_feed_that_stopped(dbt_manifest, churn_home):
+    import duckdb
+
+    from orchestration.defs.ingest.freshness import raw_feed_lag
+    from orchestration.defs.resources import build_resources
+    from sources.contract import create_raw_schema
+
+    churn_home.mkdir(parents=True)
+    with duckdb.connect(str(churn_home / "warehouse.duckdb")) as con:
+        create_raw_schema(con)
+        con.execute("insert into raw.customers (customer_id, signup_at) "
+                    "values ('c1', timestamp '2026-03-01 08:00')")
+        con.execute("insert into raw.orders (order_id, customer_id, ordered_at) "
+                    "values ('o1', 'c1', timestamp '2026-03-31 09:00')")
+    platform = build_resources(str(churn_home), {"raw_feed_lag_days": "3"})["platform"]
+    results = {r.asset_key.path[-1]: r for r in raw_feed_lag(
+        dg.build_asset_check_context(resources={"platform": platform}))}
+    assert results["orders"].passed
+    assert results["orders"].metadata["lag_days"].value == 0.0
+    assert not results["customers"].passed            # 30 days behind the newest order
+    assert results["customers"].metadata["lag_days"].value == pytest.approx(30.04, abs=0.01)
+    assert not results["events"].passed               # empty feed
+    assert "empty" in results["events"].description
+    assert all(r.severity == dg.AssetCheckSeverity.WARN for r in results.values())

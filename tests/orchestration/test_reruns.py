@@ -25,8 +25,6 @@ RUN_TIMEOUT = 420
 # Known nondeterminism, in dbt: stg_orders casts gmv to DOUBLE, so two customers with equal GMV
 # can get sums differing in the last bit, in an order that changes from run to run, and
 # percent_rank breaks that tie differently. Compared separately (test_rerun_float_ties).
-FLOAT_TIES = {"marts.customer_value.gmv_percentile"}
-_seen: dict[str, dict] = {}
 
 
 def fingerprint(path: Path) -> dict[str, dict]:
@@ -57,22 +55,20 @@ def fingerprint(path: Path) -> dict[str, dict]:
     return out
 
 
-def differences(a: dict, b: dict, ignore=frozenset()) -> list[str]:
+def differences(a: dict, b: dict) -> list[str]:
     """What differs between two fingerprints: tables, row counts, row hashes, columns."""
     out = sorted(f"{t}: only in one" for t in set(a) ^ set(b))
     for t in sorted(set(a) & set(b)):
         x, y = a[t], b[t]
         if x["rows"] != y["rows"]:
             out.append(f"{t}: {x['rows']} vs {y['rows']} rows")
-        cols = [c for c in x["columns"] if f"{t}.{c}" not in ignore]
-        for c in cols:
+        for c in x["columns"]:
             (u, is_float), (v, _) = x["columns"][c], y["columns"].get(c, (None, False))
             same = (u == v) if not is_float or u is None or v is None else (
                 abs(u - v) <= 1e-9 * max(abs(u), abs(v), 1.0))
             if not same:
                 out.append(f"{t}.{c}: {u} vs {v}")
-        if x["row_hash"] != y["row_hash"] and not any(
-                f"{t}.{c}" in ignore and not x["columns"][c][1] for c in x["columns"]):
+        if x["row_hash"] != y["row_hash"]:
             out.append(f"{t}: rows differ (row hash)")
     return out
 
@@ -131,17 +127,8 @@ def test_rerun_gives_identical_tables(built):
     home, baseline = built
     _run(home, "raw", "dbt")
     again = fingerprint(home / "warehouse.duckdb")
-    assert differences(baseline, again, ignore=FLOAT_TIES) == []
-    _seen["ties"] = differences(baseline, again)
-
-
-@pytest.mark.xfail(reason="stg_orders casts gmv to DOUBLE: equal GMV sums may differ in the "
-                          "last bit and percent_rank ties break differently per run",
-                   strict=False)
-def test_rerun_float_ties(built):
-    if "ties" not in _seen:
-        pytest.skip("needs test_rerun_gives_identical_tables")
-    assert _seen["ties"] == []
+    # Money is exact (decimal) from staging on, so even percentile ties break the same way.
+    assert differences(baseline, again) == []
 
 
 def test_killed_dbt_run_keeps_tables_and_next_run_completes(built, tmp_path):
@@ -183,9 +170,9 @@ def test_killed_dbt_run_keeps_tables_and_next_run_completes(built, tmp_path):
     after = fingerprint(home / "warehouse.duckdb")
     leftovers = {t for t in after if t.endswith(("__dbt_backup", "__dbt_tmp"))}
     intact = {t: v for t, v in after.items() if t not in leftovers}
-    assert differences(baseline, intact, FLOAT_TIES) == []
+    assert differences(baseline, intact) == []
     _run(home, "dbt")
-    assert differences(baseline, fingerprint(home / "warehouse.duckdb"), FLOAT_TIES) == []
+    assert differences(baseline, fingerprint(home / "warehouse.duckdb")) == []
     with _instance(home) as instance:
         assert not instance.event_log_storage.get_concurrency_info("duckdb").claimed_slots
         killed = instance.get_run_by_id(held.pop())
@@ -213,10 +200,10 @@ def test_concurrent_runs_do_not_corrupt_the_warehouse(built, tmp_path):
         # if one fails it must say why in one clear line.
         assert code == 0 or "is held by another process" in out, out[-3000:]
     assert 0 in codes
-    assert differences(baseline, fingerprint(home / "warehouse.duckdb"), FLOAT_TIES) == []
+    assert differences(baseline, fingerprint(home / "warehouse.duckdb")) == []
     if codes != [0, 0]:
         _run(home, "dbt")
-        assert differences(baseline, fingerprint(home / "warehouse.duckdb"), FLOAT_TIES) == []
+        assert differences(baseline, fingerprint(home / "warehouse.duckdb")) == []
     with _instance(home) as instance:
         assert not instance.event_log_storage.get_concurrency_info("duckdb").claimed_slots
 

@@ -18,9 +18,11 @@ from expectations.spec import (
     COLUMNS_MATCH_ORDERED_LIST,
     COMPOUND_UNIQUE,
     IN_SET,
+    MEAN_BETWEEN,
     NOT_NULL,
     REFERENCES,
     ROW_COUNT_BETWEEN,
+    SHARE_PER_GROUP,
 )
 from sources.contract import TABLES, Table, create_raw_schema
 
@@ -192,6 +194,59 @@ def test_mart_suites_on_tables(con) -> None:
     segments = validate_table(con, "marts", "recall_segments")
     assert [(r.expectation_type, r.column, r.unexpected_count) for r in segments.failed] == [
         (IN_SET, "arm", 1)]
+
+
+BOUNDS = marts.MartBounds(label_rate_min=0.05, label_rate_max=0.4, min_segment_size=10,
+                          holdout_share=0.1, arm_balance_tolerance=0.02)
+
+
+def test_label_rate_bounds(con) -> None:
+    from expectations.runner import validate_table
+
+    con.execute("create schema marts")
+    # 100 labelled rows, 30 churned (rate 0.30), 20 open windows (null label): passes.
+    con.execute("""create table marts.customer_snapshots as select 'c' || (i % 60) as customer_id,
+        date '2025-01-01' + interval (i // 60) month as snapshot_date,
+        case when i >= 100 then null when i < 30 then 1 else 0 end as is_churned_label
+        from range(120) t(i)""")
+    suite = marts.customer_snapshots_suite(BOUNDS)
+    ok = validate_table(con, "marts", "customer_snapshots", suite=suite)
+    assert ok.success, ok.describe()
+    assert ok.result(MEAN_BETWEEN, "is_churned_label").observed_value == pytest.approx(0.30)
+    con.execute("update marts.customer_snapshots set is_churned_label = 1 "
+                "where is_churned_label = 0")
+    high = validate_table(con, "marts", "customer_snapshots", suite=suite)
+    (failed,) = high.failed
+    assert failed.expectation_type == MEAN_BETWEEN
+    assert "1.0000 over 100 rows" in failed.detail
+
+
+def test_segment_size_and_arm_balance(con) -> None:
+    from expectations.runner import validate_table
+
+    con.execute("create schema marts")
+    # core: 200 customers, 20 control (balanced); base: 100 customers, 30 control (off by 20).
+    con.execute("""create table marts.recall_segments as
+        select 'a' || i as customer_id, 'core' as layer,
+            case when i < 20 then 'control' else 'treatment' end as arm from range(200) t(i)
+        union all
+        select 'b' || i, 'base', case when i < 30 then 'control' else 'treatment' end
+        from range(100) t(i)""")
+    suite = marts.recall_segments_suite(bounds=BOUNDS)
+    result = validate_table(con, "marts", "recall_segments", suite=suite)
+    (failed,) = result.failed
+    assert (failed.expectation_type, failed.unexpected_count) == (SHARE_PER_GROUP, 1)
+    assert failed.sample_unexpected == ("base: 30/100 = 0.300",)
+    assert failed.observed_value == {"base": 0.3, "core": 0.1}
+    # One customer of slack on small layers: 5 customers, 0 control (0.5 expected) passes.
+    con.execute("delete from marts.recall_segments where layer = 'base'")
+    con.execute("insert into marts.recall_segments select 'n' || i, 'advanced', 'treatment' "
+                "from range(5) t(i)")
+    assert validate_table(con, "marts", "recall_segments", suite=suite).success
+    con.execute("delete from marts.recall_segments where layer = 'core'")
+    small = validate_table(con, "marts", "recall_segments", suite=suite)
+    assert [(r.expectation_type, r.detail) for r in small.failed] == [
+        (ROW_COUNT_BETWEEN, "5 rows, expected >= 10")]
 
 
 def test_data_docs(con, tmp_path: Path) -> None:

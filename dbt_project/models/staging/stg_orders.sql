@@ -12,8 +12,8 @@ renamed as (
         cast(order_id as {{ dbt.type_string() }}) as order_id,
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
-        cast(gmv as {{ type_double() }}) as gmv,
-        cast(discount as {{ type_double() }}) as discount_amount,
+        cast(gmv as {{ type_money() }}) as gmv,
+        cast(discount as {{ type_money() }}) as discount_amount,
         cast(coupon_id as {{ dbt.type_string() }}) as coupon_id,
         cast(status as {{ dbt.type_string() }}) as order_status,
         cast(delivery_days as {{ dbt.type_int() }}) as delivery_days

@@ -11,10 +11,11 @@ from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
 from orchestration.lib.warehouse import row_count
 from sources.contract import QUARANTINE_SCHEMA, RAW_SCHEMA, TABLES, create_raw_schema
 
+
 def raw_specs() -> list[dg.AssetSpec]:
     """One asset per contract table, keyed raw/<table> like the dbt sources."""
     return [
-            dg.AssetSpec(key=[RAW_SCHEMA, t.name], description=t.description, group_name="raw",
+        dg.AssetSpec(key=[RAW_SCHEMA, t.name], description=t.description, group_name="raw",
                      kinds={"duckdb"}, owners=[OWNER],
                      metadata={"contract_key": ", ".join(t.key), "required": t.required})
         for t in TABLES
