@@ -30,6 +30,7 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
     `also` adds assets (by key) to a stage, e.g. {"recall": ["int_data_bounds"]}."""
     import dagster as dg
 
+    from orchestration.defs.jobs import PARTITIONED
     from orchestration.defs.resources import build_resources
     from orchestration.lib import warehouse
     from orchestration.definitions import defs
@@ -44,7 +45,7 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
         for stage in stages:
             progress(f"[{stage}] materializing ...")
             start = time.perf_counter()
-            selection = dg.AssetSelection.groups(stage)
+            selection = dg.AssetSelection.groups(stage) - PARTITIONED
             if also and stage in also:
                 selection = selection | dg.AssetSelection.assets(*also[stage])
             result = dg.materialize(assets, selection=selection,
@@ -64,4 +65,15 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
                                     f"failed checks: {failed or 'none'}\n" + "\n".join(errors))
             note = f", {len(failed)} check(s) warned: {', '.join(failed)}" if failed else ""
             progress(f"[{stage}] {n} assets in {seconds:.1f}s{note}")
+        _register_partitions(instance, progress)
     return timings
+
+
+def _register_partitions(instance, progress: Callable[[str], None]) -> None:
+    """Add new campaign and snapshot-date partition keys, so backfills can start in the UI."""
+    from orchestration.defs.partitions import register_partition_keys
+
+    added = register_partition_keys(instance)
+    if any(added.values()):
+        progress("new partitions: " + "; ".join(f"{name} {', '.join(keys)}"
+                                               for name, keys in added.items() if keys))

@@ -1,5 +1,6 @@
 """Sensors: files dropped in CHURN_HOME/inbox trigger a refresh; feature drift above the
-threshold triggers retraining. Neither opens the warehouse (the DuckDB lock is the runs')."""
+threshold triggers retraining; new campaigns and labelled snapshots become partitions and are
+reported. None opens the warehouse (the DuckDB lock is the runs')."""
 
 import hashlib
 import json
@@ -7,7 +8,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.jobs import daily_refresh, monthly_retraining
+from orchestration.defs.jobs import (
+    campaign_effects_job,
+    champion_backtest_job,
+    daily_refresh,
+    monthly_retraining,
+)
+from orchestration.defs.partitions import CAMPAIGNS, SNAPSHOT_DATES, new_partition_keys
 from orchestration.environment import current
 from orchestration.settings import load_settings
 
@@ -48,3 +55,19 @@ def drift_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"max PSI {psi:.3f} <= threshold {threshold}")
     return dg.RunRequest(run_key=f"drift-{event.run_id}",
                          tags={"churn/drift_max_psi": f"{psi:.3f}"})
+
+
+@dg.sensor(jobs=[campaign_effects_job, champion_backtest_job], minimum_interval_seconds=300,
+           description="Register new recall campaigns and labelled snapshot dates as partitions "
+                       "and run the effect report / back-test for each new one.")
+def partitions_sensor(context: dg.SensorEvaluationContext):
+    new = new_partition_keys(context.instance)
+    if not any(new.values()):
+        return dg.SkipReason("no new campaigns or labelled snapshot dates")
+    jobs = {CAMPAIGNS.name: campaign_effects_job, SNAPSHOT_DATES.name: champion_backtest_job}
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(job_name=jobs[name].name, partition_key=key,
+                                    run_key=f"{name}-{key}")
+                      for name, added in new.items() for key in added],
+        dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(name, added)
+                                     for name, added in new.items() if added])

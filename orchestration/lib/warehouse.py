@@ -108,6 +108,30 @@ def replace_table(con: duckdb.DuckDBPyConnection, schema: str, name: str,
     return len(frame)
 
 
+def replace_partition(con: duckdb.DuckDBPyConnection, schema: str, name: str,
+                      frame: pd.DataFrame, column: str, value) -> int:
+    """Replace the rows of schema.name where `column` = `value` by `frame`, in one transaction
+    (the table is created from `frame` the first time)."""
+    con.execute(f'create schema if not exists "{schema}"')
+    con.register("_frame", frame)
+    try:
+        con.execute("begin")
+        con.execute(f'create table if not exists "{schema}"."{name}" as '
+                    "select * from _frame limit 0")
+        con.execute(f'delete from "{schema}"."{name}" where "{column}" = ?', [value])
+        con.execute(f'insert into "{schema}"."{name}" by name select * from _frame')
+        con.execute("commit")
+    except BaseException:
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass  # the connection is gone; DuckDB discards the open transaction
+        raise
+    finally:
+        con.unregister("_frame")
+    return len(frame)
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return con.execute(
         "select count(*) from information_schema.tables where table_schema = ? "

@@ -12,7 +12,8 @@ def test_schedules_and_sensors_are_defined_and_stopped(dbt_manifest):
     schedules = {s.name: s for s in defs.schedules}
     sensors = {s.name: s for s in defs.sensors}
     assert set(schedules) == {"daily_refresh_schedule", "monthly_retraining_schedule"}
-    assert set(sensors) == {"inbox_sensor", "drift_sensor", "raw_freshness_sensor"}
+    assert set(sensors) == {"inbox_sensor", "drift_sensor", "raw_freshness_sensor",
+                            "partitions_sensor"}
     assert schedules["daily_refresh_schedule"].cron_schedule == "0 5 * * *"
     for s in [*schedules.values(), *sensors.values()]:
         assert s.default_status == dg.DefaultScheduleStatus.STOPPED or \
@@ -87,3 +88,30 @@ def test_feed_lag_warns_on_a_feed_that_stopped(dbt_manifest, churn_home):
     assert not results["events"].passed               # empty feed
     assert "empty" in results["events"].description
     assert all(r.severity == dg.AssetCheckSeverity.WARN for r in results.values())
+
+
+def test_partitions_sensor_registers_and_runs_new_keys_once(dbt_manifest):
+    from orchestration.defs.sensors import partitions_sensor
+
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance)
+        assert isinstance(partitions_sensor(ctx), dg.SkipReason)     # nothing materialized yet
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            "churn_model", metadata={"labelled_snapshot_dates": dg.MetadataValue.json(
+                ["2025-11-01", "2025-12-01"])}))
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            "recall_effect_plots", metadata={"campaign_ids": dg.MetadataValue.json(
+                ["wave_silent"])}))
+        result = partitions_sensor(ctx)
+        assert sorted((r.job_name, r.partition_key) for r in result.run_requests) == [
+            ("campaign_effects_job", "wave_silent"),
+            ("champion_backtest_job", "2025-11-01"), ("champion_backtest_job", "2025-12-01")]
+        for request in result.dynamic_partitions_requests:
+            instance.add_dynamic_partitions(request.partitions_def_name,
+                                            list(request.partition_keys))
+        assert isinstance(partitions_sensor(ctx), dg.SkipReason)     # registered: no rerun
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            "churn_model", metadata={"labelled_snapshot_dates": dg.MetadataValue.json(
+                ["2025-11-01", "2025-12-01", "2026-01-01"])}))
+        (request,) = partitions_sensor(ctx).run_requests
+        assert request.partition_key == "2026-01-01"

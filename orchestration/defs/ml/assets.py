@@ -35,6 +35,8 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
         "model_version": dg.MetadataValue.text(str(result.model_version)),
         "alias": result.alias, "promoted": result.promoted, "reason": result.reason,
         "training_rows": int(result.lineage.get("train_rows", len(snapshots))),
+        "labelled_snapshot_dates": dg.MetadataValue.json(
+            [*result.lineage["train_snapshot_dates"], result.lineage["validation_snapshot_date"]]),
         "mlflow_run": dg.MetadataValue.url(
             _mlflow_link(platform, result.run_id, result.lineage.get("experiment_id"))),
     })

@@ -47,4 +47,5 @@ def recall_effect_plots(platform: PlatformResource):
     }
     return dg.MaterializeResult(metadata={
         f"plot/{name}": embedded_png(path) for name, path in paths.items()
-    } | {"six_months_campaign": str(latest)})
+    } | {"six_months_campaign": str(latest),
+         "campaign_ids": dg.MetadataValue.json(sorted(dashboard["campaign_id"].unique()))})
