@@ -158,22 +158,37 @@ month_offsets as (
 
 ),
 
-category_breadth as (
+category_window as (
 
-    {#- category_months has one row per customer, month and category: the month's own rows
-        count its categories, distinct categories over it and the two months before give the
-        3-month breadth (one aggregation for both). #}
+    {#- category_months has one row per customer, month and category: each row counts for its
+        own month and the two after (offsets 0-2); one row per customer, window month and
+        category, flagged when the category was bought in the window month itself. Plain
+        aggregates, not count(distinct), so DuckDB can spill them at a million customers. #}
     select
         category_months.customer_id,
         {{ add_months('category_months.month_start', 'month_offsets.month_offset') }} as month_start,
-        count(*) filter (where month_offsets.month_offset = 0) as category_count,
-        count(distinct category_months.category) as category_count_3m
+        category_months.category,
+        max(case when month_offsets.month_offset = 0 then 1 else 0 end) as is_in_own_month
 
     from category_months
     cross join month_offsets
     group by
         category_months.customer_id,
-        {{ add_months('category_months.month_start', 'month_offsets.month_offset') }}
+        {{ add_months('category_months.month_start', 'month_offsets.month_offset') }},
+        category_months.category
+
+),
+
+category_breadth as (
+
+    select
+        customer_id,
+        month_start,
+        sum(is_in_own_month) as category_count,
+        count(*) as category_count_3m
+
+    from category_window
+    group by customer_id, month_start
 
 ),
 
@@ -189,60 +204,87 @@ referral_months as (
 
 ),
 
+{#- Each source has at most one row per customer and month. They are stacked (every column
+    from every source, null where a source has none) and summed per customer and month, then
+    joined once to the dense grid: one aggregate and one join, both of which DuckDB can spill,
+    instead of six joins whose hash tables must all fit in memory together. #}
+{%- set facts = {
+    'activity_months': ['visit_count', 'login_count', 'view_count', 'add_to_cart_count',
+                        'search_count', 'competitor_search_count', 'promo_view_count',
+                        'review_count', 'active_day_count', 'cart_day_count',
+                        'cart_without_order_day_count'],
+    'order_months': ['order_count', 'paid_order_count', 'coupon_order_count', 'paid_gmv',
+                     'paid_discount_amount'],
+    'delivery_months': ['returned_order_count', 'delivery_days_sum', 'delivery_count',
+                        'late_delivery_count'],
+    'ticket_months': ['ticket_count', 'complaint_count', 'inquiry_count',
+                      'return_ticket_count', 'slow_response_count', 'first_response_count',
+                      'first_response_minutes_sum', 'satisfaction_sum', 'satisfaction_count'],
+    'category_breadth': ['category_count', 'category_count_3m'],
+    'referral_months': ['referral_count'],
+} %}
+{%- set timestamps = {'first_interaction_at': 'min', 'last_interaction_at': 'max',
+                      'last_visit_at': 'max', 'last_order_at': 'max'} %}
+{%- set amounts = ['paid_gmv', 'paid_discount_amount', 'first_response_minutes_sum'] %}
+{%- set counts = [] %}
+{%- for columns in facts.values() %}{% for c in columns if c not in amounts %}
+{%- do counts.append(c) %}{% endfor %}{% endfor %}
+
+stacked_facts as (
+    {%- for source, columns in facts.items() %}
+
+    select
+        customer_id,
+        month_start,
+        {%- for c in counts + amounts %}
+        {% if c in columns %}{{ c }}{% else %}null{% endif %} as {{ c }},
+        {%- endfor %}
+        {%- for c in timestamps %}
+        {% if source == 'activity_months' %}{{ c }}{% else %}cast(null as {{ dbt.type_timestamp() }}){% endif %} as {{ c }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from {{ source }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+month_facts as (
+
+    select
+        customer_id,
+        month_start,
+        {%- for c in counts + amounts %}
+        sum({{ c }}) as {{ c }},
+        {%- endfor %}
+        {%- for c, agg in timestamps.items() %}
+        {{ agg }}({{ c }}) as {{ c }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from stacked_facts
+    group by customer_id, month_start
+
+),
+
 joined as (
 
     select
         customer_grid.customer_id,
         customer_grid.month_start,
-        {%- for column in [
-            'activity_months.visit_count', 'activity_months.login_count',
-            'activity_months.view_count', 'activity_months.add_to_cart_count',
-            'activity_months.search_count', 'activity_months.competitor_search_count',
-            'activity_months.promo_view_count', 'activity_months.review_count',
-            'activity_months.active_day_count', 'activity_months.cart_day_count',
-            'activity_months.cart_without_order_day_count',
-            'order_months.order_count', 'order_months.paid_order_count',
-            'order_months.coupon_order_count',
-            'delivery_months.returned_order_count', 'delivery_months.delivery_days_sum',
-            'delivery_months.delivery_count', 'delivery_months.late_delivery_count',
-            'ticket_months.ticket_count', 'ticket_months.complaint_count',
-            'ticket_months.inquiry_count', 'ticket_months.return_ticket_count',
-            'ticket_months.slow_response_count', 'ticket_months.first_response_count',
-            'ticket_months.satisfaction_sum', 'ticket_months.satisfaction_count',
-            'category_breadth.category_count', 'category_breadth.category_count_3m',
-            'referral_months.referral_count',
-        ] %}
-        cast(coalesce({{ column }}, 0) as {{ dbt.type_int() }}) as {{ column.split('.')[1] }},
+        {%- for c in counts %}
+        cast(coalesce(month_facts.{{ c }}, 0) as {{ dbt.type_int() }}) as {{ c }},
         {%- endfor %}
-        cast(coalesce(order_months.paid_gmv, 0) as {{ type_double() }}) as paid_gmv,
-        cast(coalesce(order_months.paid_discount_amount, 0) as {{ type_double() }})
-            as paid_discount_amount,
-        cast(coalesce(ticket_months.first_response_minutes_sum, 0) as {{ type_double() }})
-            as first_response_minutes_sum,
-        activity_months.first_interaction_at,
-        activity_months.last_interaction_at,
-        activity_months.last_visit_at,
-        activity_months.last_order_at
+        {%- for c in amounts %}
+        cast(coalesce(month_facts.{{ c }}, 0) as {{ type_double() }}) as {{ c }},
+        {%- endfor %}
+        {%- for c in timestamps %}
+        month_facts.{{ c }}{{ ',' if not loop.last }}
+        {%- endfor %}
 
     from customer_grid
-    left join activity_months
-        on customer_grid.customer_id = activity_months.customer_id
-        and customer_grid.month_start = activity_months.month_start
-    left join order_months
-        on customer_grid.customer_id = order_months.customer_id
-        and customer_grid.month_start = order_months.month_start
-    left join delivery_months
-        on customer_grid.customer_id = delivery_months.customer_id
-        and customer_grid.month_start = delivery_months.month_start
-    left join ticket_months
-        on customer_grid.customer_id = ticket_months.customer_id
-        and customer_grid.month_start = ticket_months.month_start
-    left join category_breadth
-        on customer_grid.customer_id = category_breadth.customer_id
-        and customer_grid.month_start = category_breadth.month_start
-    left join referral_months
-        on customer_grid.customer_id = referral_months.customer_id
-        and customer_grid.month_start = referral_months.month_start
+    left join month_facts
+        on customer_grid.customer_id = month_facts.customer_id
+        and customer_grid.month_start = month_facts.month_start
 
 ),
 
