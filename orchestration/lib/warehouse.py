@@ -83,18 +83,15 @@ def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = N
         con.close()
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, schema: str, name: str,
-                  frame: pd.DataFrame) -> int:
-    """Write `frame` as schema.name atomically: build a new table, then swap in one transaction."""
-    con.execute(f'create schema if not exists "{schema}"')
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Iterator[None]:
+    """`frame` registered as `_frame` inside one transaction: committed, or rolled back."""
     con.register("_frame", frame)
     began = False
     try:
         con.execute("begin")
         began = True
-        con.execute(f'create or replace table "{schema}"."{name}__new" as select * from _frame')
-        con.execute(f'drop table if exists "{schema}"."{name}"')
-        con.execute(f'alter table "{schema}"."{name}__new" rename to "{name}"')
+        yield
         con.execute("commit")
     except BaseException:
         if began:
@@ -105,6 +102,16 @@ def replace_table(con: duckdb.DuckDBPyConnection, schema: str, name: str,
         raise
     finally:
         con.unregister("_frame")
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, schema: str, name: str,
+                  frame: pd.DataFrame) -> int:
+    """Write `frame` as schema.name atomically: build a new table, then swap in one transaction."""
+    con.execute(f'create schema if not exists "{schema}"')
+    with _transaction(con, frame):
+        con.execute(f'create or replace table "{schema}"."{name}__new" as select * from _frame')
+        con.execute(f'drop table if exists "{schema}"."{name}"')
+        con.execute(f'alter table "{schema}"."{name}__new" rename to "{name}"')
     return len(frame)
 
 
@@ -113,22 +120,11 @@ def replace_partition(con: duckdb.DuckDBPyConnection, schema: str, name: str,
     """Replace the rows of schema.name where `column` = `value` by `frame`, in one transaction
     (the table is created from `frame` the first time)."""
     con.execute(f'create schema if not exists "{schema}"')
-    con.register("_frame", frame)
-    try:
-        con.execute("begin")
+    with _transaction(con, frame):
         con.execute(f'create table if not exists "{schema}"."{name}" as '
                     "select * from _frame limit 0")
         con.execute(f'delete from "{schema}"."{name}" where "{column}" = ?', [value])
         con.execute(f'insert into "{schema}"."{name}" by name select * from _frame')
-        con.execute("commit")
-    except BaseException:
-        try:
-            con.execute("rollback")
-        except duckdb.Error:
-            pass  # the connection is gone; DuckDB discards the open transaction
-        raise
-    finally:
-        con.unregister("_frame")
     return len(frame)
 
 
