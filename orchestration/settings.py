@@ -123,7 +123,7 @@ DOCS: dict[str, str] = {
     "alpha": "Two-sided significance level for intervals and power.",
     "business_cutoff": "Churn probability above which the model calls a customer a churner.",
     "drift_psi_threshold": "Population stability index above which retraining is triggered.",
-    "raw_feed_lag_days": "Freshness check: a raw feed (customers, orders, events) whose newest "
+    "raw_feed_lag_days": "Freshness check: a raw feed (orders, events) whose newest "
                          "record is this many days older than the newest raw record is stale.",
     "label_rate_min": "Warning check: customer_snapshots churn label rate below this is suspect.",
     "label_rate_max": "Warning check: customer_snapshots churn label rate above this is suspect.",
