@@ -24,7 +24,7 @@ def test_dbt_retries_while_another_process_holds_the_file(tmp_path, dbt_manifest
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         create_raw_schema(con)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), "4"],
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), "15"],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -33,6 +33,6 @@ def test_dbt_retries_while_another_process_holds_the_file(tmp_path, dbt_manifest
         waited = time.monotonic() - started
     finally:
         holder.wait(timeout=30)
-    assert waited >= 2.0                               # it did have to wait for the holder
+    assert waited >= 15.0                              # it did have to wait for the holder
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_customers").fetchone() == (0,)
