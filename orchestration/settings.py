@@ -66,6 +66,8 @@ class Settings:
     min_segment_size: int = 1
     arm_balance_tolerance: float = 0.02
     xgb_threads: int = 2
+    training_snapshots: int = 12
+    max_training_rows: int = 1_000_000
     xgb_max_rounds: int = 400
     duckdb_memory_limit: str = "8GB"
     campaign_id: str = "next_wave"
@@ -131,6 +133,10 @@ DOCS: dict[str, str] = {
     "arm_balance_tolerance": "Warning check: a layer's control share may differ from holdout_share "
                              "by this much (or one customer, whichever is more).",
     "xgb_threads": "Threads XGBoost may use.",
+    "training_snapshots": "Newest labelled monthly snapshots the model trains on (the newest "
+                          "of them validates).",
+    "max_training_rows": "Above this many labelled rows, a fixed share of customers (by a hash "
+                         "of their id) is trained on, all of their snapshots kept.",
     "xgb_max_rounds": "Maximum boosting rounds (early stopping picks fewer).",
     "duckdb_memory_limit": "DuckDB memory limit for dbt and Python connections.",
     "campaign_id": "Campaign the recall segment tables are built for.",
@@ -154,6 +160,7 @@ def validate(s: Settings) -> Settings:
                 problems.append(f"{f.name}={value} must not be negative")
     for name in ("warning_days", "churn_days", "churn_window_days", "snapshot_cadence_months",
                  "first_month_days", "effect_months", "effect_month_days", "xgb_threads",
+                 "max_training_rows",
                  "xgb_max_rounds", "complaint_threshold", "service_incident_threshold",
                  "churn_signal_lookback_days", "competitor_search_lookback_days"):
         if getattr(s, name) < 1:
@@ -168,6 +175,9 @@ def validate(s: Settings) -> Settings:
             problems.append(f"{name}={getattr(s, name)} must be in (0, 1]")
     if s.slow_response_minutes == 0:
         problems.append(f"slow_response_minutes={s.slow_response_minutes} must be positive")
+    if s.training_snapshots < 2:
+        problems.append(f"training_snapshots={s.training_snapshots} must be at least 2 "
+                        "(one to train on, the newest to validate)")
     if s.label_rate_min >= s.label_rate_max:
         problems.append(f"label_rate_min={s.label_rate_min} must be below "
                         f"label_rate_max={s.label_rate_max}")

@@ -5,9 +5,8 @@ import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
 from orchestration.lib.metadata import embedded_png
+from orchestration.lib.training_data import SNAPSHOTS
 from orchestration.lib.warehouse import replace_table
-
-SNAPSHOTS = "marts.customer_snapshots"
 
 
 def _mlflow_link(platform: PlatformResource, run_id: str, experiment_id: str | None) -> str:
@@ -21,9 +20,15 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
     logged to MLflow and promoted to `champion` only when it beats the current champion."""
     from ml.pipeline import train_and_track
 
+    from orchestration.lib.training_data import load_training_rows
+
     s, env = platform.settings, platform.env.prepare()
     with platform.connect(read_only=True) as con:
-        snapshots = con.execute(f"select * from {SNAPSHOTS}").df()
+        rows = load_training_rows(con, training_snapshots=s.training_snapshots,
+                                  max_rows=s.max_training_rows)
+    snapshots = rows.frame
+    context.log.info(f"training rows: {len(snapshots):,} of snapshots {', '.join(rows.snapshot_dates)}"
+                     f" ({rows.customer_share:.1%} of customers)")
     result = train_and_track(snapshots, tracking_uri=env.mlflow_uri,
                              artifact_root=env.artifact_root, threads=s.xgb_threads,
                              max_rounds=s.xgb_max_rounds, business_cutoff=s.business_cutoff,
@@ -35,6 +40,8 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
         "model_version": dg.MetadataValue.text(str(result.model_version)),
         "alias": result.alias, "promoted": result.promoted, "reason": result.reason,
         "training_rows": int(result.lineage.get("train_rows", len(snapshots))),
+        "customer_share": rows.customer_share,
+        "labelled_rows_available": rows.labelled_rows_available,
         "labelled_snapshot_dates": dg.MetadataValue.json(
             [*result.lineage["train_snapshot_dates"], result.lineage["validation_snapshot_date"]]),
         "mlflow_run": dg.MetadataValue.url(
