@@ -205,7 +205,8 @@ referral_months as (
 ),
 
 {#- Each source has at most one row per customer and month. They are stacked (every column
-    from every source, null where a source has none) and summed per customer and month, then
+    from every source, a typed null where a source has none, as PostgreSQL types a union pairwise)
+    and summed per customer and month, then
     joined once to the dense grid: one aggregate and one join, both of which DuckDB can spill,
     instead of six joins whose hash tables must all fit in memory together. #}
 {%- set facts = {
@@ -236,8 +237,11 @@ stacked_facts as (
     select
         customer_id,
         month_start,
-        {%- for c in counts + amounts %}
-        {% if c in columns %}{{ c }}{% else %}null{% endif %} as {{ c }},
+        {%- for c in counts %}
+        {% if c in columns %}{{ c }}{% else %}cast(null as {{ dbt.type_bigint() }}){% endif %} as {{ c }},
+        {%- endfor %}
+        {%- for c in amounts %}
+        cast({{ c if c in columns else 'null' }} as {{ type_double() }}) as {{ c }},
         {%- endfor %}
         {%- for c in timestamps %}
         {% if source == 'activity_months' %}{{ c }}{% else %}cast(null as {{ dbt.type_timestamp() }}){% endif %} as {{ c }}{{ ',' if not loop.last }}
