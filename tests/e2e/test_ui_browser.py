@@ -30,7 +30,6 @@ from orchestration.lib import ui_processes as ui
 pytestmark = pytest.mark.timeout(2700)
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 GROUPS = ("raw", "dbt", "ml", "recall", "exports")
 PAGE_TIMEOUT = 180  # seconds for one page to show what we wait for (the machine is slow)
 INSTALL_HINT = ("the browser UI tests need Debian's Chromium and its driver: "
@@ -39,7 +38,7 @@ INSTALL_HINT = ("the browser UI tests need Debian's Chromium and its driver: "
 
 def _browser_paths() -> tuple[str, str]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = CHROMEDRIVER if Path(CHROMEDRIVER).exists() else shutil.which("chromedriver")
+    driver = shutil.which("chromedriver")
     if not chromium or not driver:
         pytest.fail(f"chromium={chromium!r} chromedriver={driver!r}: {INSTALL_HINT}",
                     pytrace=False)

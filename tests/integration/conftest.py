@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from postgres_server import find_binary, start_server
@@ -12,14 +10,11 @@ from postgres_server import find_binary, start_server
 @pytest.fixture(scope="session")
 def postgres():
     """A running throwaway server (trust auth on 127.0.0.1, free port); stopped and removed at
-    the end of the session. Skips when initdb / pg_ctl are missing, unless
-    CHURN_REQUIRE_POSTGRES is set (.ci/run sets it, after installing Debian's `postgresql`)."""
+    the end of the session. Fails when initdb / pg_ctl are missing (.ci/run installs Debian's
+    `postgresql`): the production profile is a feature, not an optional extra."""
     if not (find_binary("initdb") and find_binary("pg_ctl")):
-        message = ("PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or under "
-                   "/usr/lib/postgresql/*/bin; install Debian's `postgresql` package")
-        if os.environ.get("CHURN_REQUIRE_POSTGRES"):
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in "
+                    "Debian's postgresql folders; install Debian's `postgresql` package")
     server = start_server()
     try:
         yield server
