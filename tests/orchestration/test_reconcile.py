@@ -12,25 +12,21 @@ import pytest
 from orchestration.lib.load_log import LOG, record_load, reconcile
 from sources.contract import TABLES
 from sources.loader import load_directory
+from shop_files import write_csv
 
 NOW = datetime(2025, 1, 1)
 LATER = datetime(2025, 1, 2)
-
-
-def _write_csv(directory: Path, table: str, header: str, rows: list[str]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{table}.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
     """Five good customers and one from an unknown region; orders with one orphan."""
     d = tmp_path / "shop"
-    _write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
+    write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
                "preferred_channel", [f"c{i},2024-01-0{i},north,organic,email"
                                      for i in range(1, 6)]
                + ["c9,2024-01-09,mars,organic,email"])
-    _write_csv(d, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
+    write_csv(d, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
                "delivery_days", [f"o{i},c{1 + i % 5},2024-03-0{i},10,0,,paid,2"
                                  for i in range(1, 8)] + ["o99,c77,2024-03-09,5,0,,paid,1"])
     return d
@@ -75,7 +71,7 @@ def test_unbalanced_log_row_and_unrecorded_load_fail(shop: Path, tmp_path: Path)
     _load(con, shop, NOW)
     con.execute(f"update {LOG} set input_rows = input_rows + 3 where table_name = 'customers'")
     more = tmp_path / "more"
-    _write_csv(more, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
+    write_csv(more, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
                "delivery_days", ["o100,c3,2024-05-01,5,0,,paid,1",
                                  "o101,c3,2024-05-01,-5,0,,paid,1"])
     load_directory(con, more, now=LATER)   # not recorded

@@ -19,20 +19,16 @@ from sources.loader import (
     load_directory,
 )
 from sources.loading import rules
+from shop_files import write_csv
 
 NOW = datetime(2025, 1, 1)
-
-
-def _write_csv(directory: Path, table: str, header: str, rows: list[str]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{table}.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
     """A small clean shop: customers and order_items as CSV, orders as Parquet, plus tickets."""
     d = tmp_path / "shop"
-    _write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
+    write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
                "preferred_channel", [f"c{i},2024-01-0{i},north,organic,email"
                                      for i in range(1, 6)])
     pq.write_table(pa.table({
@@ -45,9 +41,9 @@ def shop(tmp_path: Path) -> Path:
         "status": ["paid"] * 8,
         "delivery_days": [2] * 8,
     }), d / "orders.parquet")
-    _write_csv(d, "order_items", "order_id,line_number,product_id,category,quantity,price",
+    write_csv(d, "order_items", "order_id,line_number,product_id,category,quantity,price",
                [f"o{i},1,p{i},grocery,1,10.00" for i in range(1, 9)])
-    _write_csv(d, "support_tickets", "ticket_id,customer_id,opened_at,kind,topic,"
+    write_csv(d, "support_tickets", "ticket_id,customer_id,opened_at,kind,topic,"
                "first_response_minutes,satisfaction",
                ["t1,c1,2024-04-01,complaint,logistics,12.5,2", "t2,c2,2024-04-02,inquiry,price,,"])
     return d
@@ -95,7 +91,7 @@ def test_incremental_load_uses_loaded_customers(shop: Path, tmp_path: Path) -> N
     con = duckdb.connect()
     load_directory(con, shop, now=NOW)
     more = tmp_path / "more"
-    _write_csv(more, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
+    write_csv(more, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
                "delivery_days", ["o100,c3,2024-05-01,5,0,,paid,1",
                                  "o101,c77,2024-05-01,5,0,,paid,1"])
     report = load_directory(con, more, now=NOW)  # customers not required: raw has them
@@ -105,10 +101,10 @@ def test_incremental_load_uses_loaded_customers(shop: Path, tmp_path: Path) -> N
 
 def test_quarantine_rows_keep_text_rule_and_position(tmp_path: Path) -> None:
     d = tmp_path / "in"
-    _write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
+    write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
                "preferred_channel", ["c1,2024-01-01,north,organic,email",
                                      "c2,someday,north,organic,email"])
-    _write_csv(d, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
+    write_csv(d, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
                "delivery_days", ["o1,c1,2024-02-01,1,0,,paid,1"])
     con = duckdb.connect()
     load_directory(con, d, now=NOW)
@@ -165,10 +161,10 @@ def test_session_time_zone_is_restored(shop: Path) -> None:
 
 def test_default_now_is_current_time(tmp_path: Path) -> None:
     d = tmp_path / "in"
-    _write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
+    write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
                "preferred_channel", ["c1,2020-01-01,north,organic,email",
                                      "c2,2999-01-01,north,organic,email"])
-    _write_csv(d, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
+    write_csv(d, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
                "delivery_days", ["o1,c1,2024-02-01,1,0,,paid,1"])
     report = load_directory(duckdb.connect(), d)
     assert report.for_table("customers").rule_rows("future_timestamp", "signup_at") == 1
