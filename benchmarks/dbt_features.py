@@ -47,7 +47,8 @@ ROUND_DIGITS = 6
 # The whole +customer_snapshots lineage as one statement. Same rules as the dbt models (the
 # staging deduplication included), written independently: sparse customer-month facts instead of
 # a dense grid, window sums as joins over month offsets, recency and tier by ASOF joins.
-# Parameters: {late_delivery_days}, {churn_days}, {churn_window_days}, {snapshot_cadence_months}.
+# Parameters: {late_delivery_days}, {churn_days}, {churn_window_days}, {snapshot_cadence_months},
+# {recent_window_days}.
 HAND_QUERY = """
 create or replace table {table} as
 with
@@ -195,6 +196,8 @@ activity_months as (
         customer_id,
         cast(date_trunc('month', day) as date) as month,
         sum(visits) as visits, sum(views) as views, sum(add_to_carts) as add_to_carts,
+        sum(visits) filter (where day >= cast(date_trunc('month', day) + interval 1 month as date)
+                                         - {recent_window_days}) as recent_visits,
         sum(searches) as searches, sum(competitor_searches) as competitor_searches,
         sum(promo_views) as promo_views, sum(reviews) as reviews,
         count(*) as active_days,
@@ -225,7 +228,8 @@ order_facts as (
 
 monthly as (
     select customer_id, month,
-           sum(visits) as visits, sum(views) as views, sum(add_to_carts) as add_to_carts,
+           sum(visits) as visits, sum(recent_visits) as recent_visits, sum(views) as views,
+           sum(add_to_carts) as add_to_carts,
            sum(searches) as searches, sum(competitor_searches) as competitor_searches,
            sum(promo_views) as promo_views, sum(reviews) as reviews,
            sum(active_days) as active_days, sum(cart_days) as cart_days,
@@ -240,7 +244,8 @@ monthly as (
            sum(satisfaction_ratings) as satisfaction_ratings,
            sum(referrals) as referrals
     from (
-        select customer_id, month, visits, views, add_to_carts, searches, competitor_searches,
+        select customer_id, month, visits, recent_visits, views, add_to_carts, searches,
+               competitor_searches,
                promo_views, reviews, active_days, cart_days, cart_without_order_days
         from activity_months
         union all by name
@@ -313,6 +318,8 @@ windows as (
     select
         customer_id, snapshot_date,
         sum(visits) filter (where k = 0) as visits_1m,
+        sum(recent_visits) filter (where k = 0) as recent_visits,
+        sum(visits) as visits_12m,
         sum(visits) filter (where k <= 2) as visits_3m,
         sum(visits) filter (where k between 1 and 2) as visits_prior_2m,
         sum(active_days) filter (where k = 0) as active_days_1m,
@@ -411,13 +418,27 @@ features as (
             date_diff('day', a.observed_since, a.snapshot_date))) / 7.0, 0)
             as visits_per_week_3m,
         coalesce(w.visits_1m, 0) / nullif(w.visits_prior_2m / 2.0, 0) as visit_trend,
+        cast(coalesce(w.recent_visits, 0) as integer) as recent_visits,
+        coalesce(w.visits_12m, 0) / nullif(greatest(1, least(
+            date_diff('day', cast(a.snapshot_date - interval 12 month as date), a.snapshot_date),
+            date_diff('day', a.observed_since, a.snapshot_date))) / 7.0, 0)
+            as visits_per_week_12m,
+        coalesce(w.visits_12m, 0) / nullif(greatest(1, least(
+            date_diff('day', cast(a.snapshot_date - interval 12 month as date), a.snapshot_date),
+            date_diff('day', a.observed_since, a.snapshot_date))) / 7.0, 0)
+            * date_diff('day', cast(a.last_sign_of_life_at as date), a.snapshot_date) / 7.0
+            as visit_overdue_ratio,
         cast(coalesce(w.active_days_1m, 0) as integer) as active_days_1m,
         cast(coalesce(w.views_1m, 0) as integer) as views_1m,
         cast(coalesce(w.reviews_3m, 0) as integer) as reviews_3m,
         cast(coalesce(w.add_to_cart_1m, 0) as integer) as add_to_cart_1m,
+        cast(coalesce(w.add_to_cart_1m, 0) as double) / nullif(w.visits_1m, 0)
+            as add_to_cart_per_visit_1m,
         cast(w.cart_without_order_days_1m as double) / nullif(w.cart_days_1m, 0)
             as cart_without_order_ratio_1m,
         cast(coalesce(w.promo_views_1m, 0) as integer) as promo_views_1m,
+        cast(coalesce(w.promo_views_1m, 0) as double) / nullif(w.visits_1m, 0)
+            as promo_views_per_visit_1m,
         cast(coalesce(w.searches_1m, 0) as integer) as searches_1m,
         cast(coalesce(w.competitor_searches_1m, 0) as integer) as competitor_searches_1m,
         cast(w.competitor_searches_3m as double) / nullif(w.searches_3m, 0)
@@ -469,7 +490,8 @@ def hand_query(settings: Settings, table: str = QUERY_TABLE) -> str:
     return HAND_QUERY.format(
         table=table, late_delivery_days=int(settings.late_delivery_days),
         churn_days=int(settings.churn_days), churn_window_days=int(settings.churn_window_days),
-        snapshot_cadence_months=int(settings.snapshot_cadence_months))
+        snapshot_cadence_months=int(settings.snapshot_cadence_months),
+        recent_window_days=int(settings.recent_window_days))
 
 
 # --- child processes (each measured on its own: wall time and peak RSS) ----------------------

@@ -3,6 +3,8 @@
 Contributions are in log-odds of the uncalibrated model (calibration is monotone, so the
 direction and order of reasons are unchanged). Feature contributions are summed per business
 reason (ml.features.REASON_OF); the reasons pushing towards churn (positive sum) are ranked.
+`leading_cause` names the churn type behind them (domain.md: price, service, competitor, or a
+silent drift that shows only as lost activity).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import pandas as pd
 from ml.features import REASON_OF, REASONS
 
 BIAS_COLUMN = "bias"
+CAUSES = ("price", "service", "competitor")
+NO_CAUSE = "activity"
 
 
 def contributions(booster, X: pd.DataFrame) -> pd.DataFrame:
@@ -50,3 +54,12 @@ def top_reasons_from(reason_frame: pd.DataFrame, n: int = 3) -> pd.DataFrame:
 def top_reasons(booster, X: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     """Top `n` business reasons pushing each row towards churn (columns reason_1..reason_n)."""
     return top_reasons_from(reason_contributions(booster, X), n)
+
+
+def leading_cause(reason_frame: pd.DataFrame, min_contribution: float = 0.1) -> pd.Series:
+    """Per row, the cause (price, service, competitor) pushing hardest towards churn, or
+    "activity" when none pushes by at least `min_contribution` log-odds: a silent churner,
+    whose only sign is fading activity. Activity and value are symptoms, never causes."""
+    causes = reason_frame[list(CAUSES)].astype(float)
+    top = causes.idxmax(axis=1)
+    return top.where(causes.max(axis=1) >= min_contribution, NO_CAUSE).rename("leading_cause")

@@ -37,6 +37,7 @@ class Settings:
     late_delivery_days: int = 5
     price_discount_share: float = 0.25
     hesitating_lookback_days: int = 14
+    recent_window_days: int = 14
     new_customer_days: int = 60
     high_value_gmv_percentile: float = 80.0
     high_value_frequency_percentile: float = 80.0
@@ -109,6 +110,8 @@ DOCS: dict[str, str] = {
     "late_delivery_days": "Deliveries slower than this count as late.",
     "price_discount_share": "Discount share of past GMV above which a customer is price-sensitive.",
     "hesitating_lookback_days": "Window in which visits without an order mean hesitating.",
+    "recent_window_days": "Churn feature recent_visits: visits in this many days before a "
+                          "snapshot (the last days of the month before it; 1 to 28).",
     "new_customer_days": "Customers signed up within this many days are in the new layer.",
     "high_value_gmv_percentile": "High-value double filter: annual GMV percentile.",
     "high_value_frequency_percentile": "High-value double filter: repurchase frequency percentile.",
@@ -175,6 +178,9 @@ def validate(s: Settings) -> Settings:
             problems.append(f"{name}={getattr(s, name)} must be in (0, 1]")
     if s.slow_response_minutes == 0:
         problems.append(f"slow_response_minutes={s.slow_response_minutes} must be positive")
+    if not 1 <= s.recent_window_days <= 28:
+        problems.append(f"recent_window_days={s.recent_window_days} must be in [1, 28] "
+                        "(it counts the last days of the month before a snapshot)")
     if s.training_snapshots < 2:
         problems.append(f"training_snapshots={s.training_snapshots} must be at least 2 "
                         "(one to train on, the newest to validate)")

@@ -67,12 +67,14 @@ class SimulationConfig:
 
 
 # Behaviour rates (per day or per visit).
-BASE_HAZARD = 0.0034           # daily chance that a settled customer starts drifting away
+BASE_HAZARD = 0.0056           # daily chance that a settled customer starts drifting away
 NEW_CUSTOMER_HAZARD_BOOST = 1.5
 PRICE_SHOCK_BOOST = 2.0        # price-sensitive hazard after the coupon threshold rise
 COMPETITOR_PROMO_BOOST = 3.0   # competitor-attracted hazard while a competitor runs a promo
 SERVICE_INCIDENT_BOOST = 2.5   # service-dissatisfied hazard per unit of recent incidents
 OTHER_INCIDENT_BOOST = 0.4
+SERVICE_DRIFT_COMPLAINT = 0.6   # chance a service-dissatisfied customer complains as they drift
 INCIDENT_DECAY = 0.96
 RETURN_HAZARD = 0.0015         # daily chance that a churned customer comes back on their own
 CHURN_DAYS = 30
+VISIT_REGULARITY = 3.0         # Gamma shape of the gaps between visits (1 = Poisson visits)

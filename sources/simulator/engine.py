@@ -1,7 +1,9 @@
 """The day-by-day behaviour of one chunk of customers, vectorised over customers.
 
 Each day: settled customers may start drifting (hazard driven by type, shop events and service
-incidents); visits follow the (fading) visit rate; events, orders, tickets and tier changes follow
+incidents); visits follow the (fading) visit rate as a habit: a renewal process whose gaps, in
+"visit time" (the visit rate integrated over days), are Gamma with mean 1 and shape
+`C.VISIT_REGULARITY`, so regular shoppers visit every few days rather than at Poisson times; events, orders, tickets and tier changes follow
 the visits; 30 days without interaction confirm churn; churned customers may come back on their
 own or because a recall wave reached them. The true churn probability is computed at every
 monthly snapshot from the same model (see `oracle.py`).
@@ -92,6 +94,8 @@ class ChunkSimulation:
         self.last_int = np.where(pop.signup_day < 0, -rng.integers(0, 10, n),
                                  pop.signup_day).astype(np.int32)
         self.scale = np.ones(n)
+        self.next_gap = self._draw_gaps(n)             # visit time from the last visit to the next
+        self.visit_age = rng.uniform(0.0, 1.0, n) * self.next_gap   # visit time since the last
         self.incident = np.zeros(n)
         self.tier = np.zeros(n, np.int8)
         self.tier_expiry = np.full(n, -1, np.int32)
@@ -125,6 +129,22 @@ class ChunkSimulation:
         rate = p.visit_rate * self.scale * np.where(self.drifting, fade, 1.0)
         return np.where(self.churned | (t < p.signup_day), 0.0, rate)
 
+    def _draw_gaps(self, n: int) -> np.ndarray:
+        k = C.VISIT_REGULARITY
+        return self.rng.gamma(k, 1.0 / k, n)
+
+    def _habitual_visits(self, rate: np.ndarray) -> np.ndarray:
+        """Visits today: every gap of visit time that today's rate completes is one visit."""
+        self.visit_age += rate
+        visits = np.zeros(rate.size, np.int64)
+        due = np.flatnonzero(self.visit_age >= self.next_gap)
+        while due.size:
+            visits[due] += 1
+            self.visit_age[due] -= self.next_gap[due]
+            self.next_gap[due] = self._draw_gaps(due.size)
+            due = due[self.visit_age[due] >= self.next_gap[due]]
+        return visits
+
     # --- the day loop ---------------------------------------------------------------------
     def run(self, snapshot_days: list[int], window_days: int) -> ChunkLog:
         wave_days = {d for _, _, d in self._past_wave_days()}
@@ -154,8 +174,12 @@ class ChunkSimulation:
         self.drifting |= starts
         self.drift_start = np.where(starts, t, self.drift_start)
         self.first_drift = np.where(starts & (self.first_drift < 0), t, self.first_drift)
+        complain = np.flatnonzero(starts & (p.churn_type == SERVICE)
+                                  & (rng.random(n) < C.SERVICE_DRIFT_COMPLAINT))
+        if complain.size:
+            self._tickets(complain, np.full(complain.size, t), kind=0)
 
-        visits = rng.poisson(self.visit_rate(t))
+        visits = self._habitual_visits(self.visit_rate(t))
         forced = self._returns(t)
         visits = visits + forced
         active = np.flatnonzero(visits)
@@ -189,6 +213,8 @@ class ChunkSimulation:
             self.drifting[rows] = False
             self.scale[rows] = self.rng.uniform(0.45, 0.9, rows.size)
             self.incident[rows] = 0
+            self.visit_age[rows] = 0.0
+            self.next_gap[rows] = self._draw_gaps(rows.size)
             self.log.returns.append((rows, np.full(rows.size, t, np.int32), recalled[rows]))
             upgrade = rows[recalled[rows] & (self.rng.random(rows.size) < 0.25)]
             if upgrade.size:
@@ -202,14 +228,17 @@ class ChunkSimulation:
         p, rng, k = self.p, self.rng, rows.size
         ctype, drifting = p.churn_type[rows], self.drifting[rows]
         promo = self.cal.competitor_promo(t)
-        p_atc = np.where((ctype == PRICE) & drifting, 0.55, 0.28)
-        p_promo = np.where(ctype == PRICE, np.where(drifting, 0.45, 0.2), 0.07)
+        price_drift = (ctype == PRICE) & drifting
+        competitor_drift = (ctype == COMPETITOR) & drifting
+        p_atc = np.where(price_drift, 0.5, 0.15)
+        p_promo = np.where(ctype == PRICE, np.where(drifting, 0.6, 0.1), 0.035)
+        p_search = np.where(competitor_drift, 0.5, 0.15)
         p_comp = np.where(ctype == COMPETITOR,
-                          np.where(drifting, 0.45, 0.25 if promo else 0.06), 0.01)
-        logins = rng.binomial(visits, 0.3)
-        views = rng.poisson(1.2 * visits)
+                          np.where(drifting, 0.6, 0.25 if promo else 0.06), 0.01)
+        logins = rng.binomial(visits, 0.1)
+        views = rng.poisson(0.15 * visits)
         atc = rng.binomial(visits, p_atc)
-        searches = rng.binomial(visits, 0.35)
+        searches = rng.binomial(visits, p_search)
         comp = rng.binomial(searches, p_comp)
         promos = rng.binomial(visits, p_promo)
 
@@ -221,7 +250,7 @@ class ChunkSimulation:
         if n_orders.any():
             self._orders(t, np.repeat(rows, n_orders))
 
-        inquiries = rows[rng.random(k) < 0.01 * visits]
+        inquiries = rows[rng.random(k) < 0.005 * visits]
         if inquiries.size:
             self._tickets(inquiries, np.full(inquiries.size, t), kind=1)
 

@@ -2,8 +2,10 @@
 
 For a customer alive at snapshot day s (last interaction L >= s - 30), interactions can happen on
 days s .. e-1 with e = min(s + W, L + 31); after e the customer is churned and only a natural
-return brings an interaction. Visits are Poisson with a rate that is constant while settled and
-fades once drifting starts; drifting starts with the day's hazard. So
+return brings an interaction. Visits are a renewal process in visit time (the visit rate summed
+over days: constant while settled, fading once drifting starts) with Gamma(k, 1/k) gaps; drifting
+starts with the day's hazard. With A the visit time already elapsed since the last visit and M
+the visit time the next days add, P(no visit) = S(A + M) / S(A), S the Gamma survival. So
 
     P(no interaction in [s, s+W)) = P(no visit on s..e-1) * (1 - return hazard)^(s+W-e)
 
@@ -14,8 +16,15 @@ are not simulated forward (their decay is), which is the one approximation.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import gammaincc
 
 from sources.simulator import config as C
+
+
+def _gap_survival(x):
+    """P(a gap between visits is longer than x units of visit time)."""
+    k = C.VISIT_REGULARITY
+    return gammaincc(k, k * np.maximum(x, 0.0))
 
 
 def _fade_sum(floor, tau, k):
@@ -30,11 +39,18 @@ def true_churn_probability(sim, rows: np.ndarray, s: int, window: int) -> np.nda
     span = (e - s).astype(int)                       # days with a possible visit, 1..window
     lam = p.visit_rate[rows] * sim.scale[rows]
     floor, tau = p.floor[rows], p.decay_days[rows]
+    age = sim.visit_age[rows]
+    alive = np.maximum(_gap_survival(age), 1e-300)
+
+    def quiet(mass):
+        """P(no visit while `mass` more visit time passes), given the visit time elapsed."""
+        shape = (-1,) + (1,) * (np.ndim(mass) - 1)
+        return _gap_survival(age.reshape(shape) + mass) / alive.reshape(shape)
 
     drifting = sim.drifting[rows]
     since = s - sim.drift_start[rows]
     drift_mass = lam * (_fade_sum(floor, tau, since + span) - _fade_sum(floor, tau, since))
-    p_quiet_drifting = np.exp(-drift_mass)
+    p_quiet_drifting = quiet(drift_mass)
 
     # Settled: drifting may start on any of the span days, with that day's hazard.
     n, w = rows.size, int(span.max())
@@ -52,9 +68,9 @@ def true_churn_probability(sim, rows: np.ndarray, s: int, window: int) -> np.nda
     start_prob = survive_before * haz
     never = np.prod(1 - haz, axis=1)
     rest = np.maximum(span[:, None] - days[None, :], 0)
-    quiet_if_start = np.exp(-lam[:, None] * days[None, :]
-                            - lam[:, None] * _fade_sum(floor[:, None], tau[:, None], rest))
-    p_quiet_settled = (start_prob * quiet_if_start).sum(axis=1) + never * np.exp(-lam * span)
+    quiet_if_start = quiet(lam[:, None] * days[None, :]
+                           + lam[:, None] * _fade_sum(floor[:, None], tau[:, None], rest))
+    p_quiet_settled = (start_prob * quiet_if_start).sum(axis=1) + never * quiet(lam * span)
 
     p_quiet = np.where(drifting, p_quiet_drifting, p_quiet_settled)
     no_return = (1 - C.RETURN_HAZARD) ** (s + window - e)

@@ -19,7 +19,7 @@ class Population:
     index: np.ndarray          # global customer number
     signup_day: np.ndarray     # day of sign-up relative to history start (negative = before)
     churn_type: np.ndarray     # 0 price, 1 service, 2 competitor, 3 silent
-    visit_rate: np.ndarray     # visits per day when settled
+    visit_rate: np.ndarray     # visits per day when settled (median 3 a week)
     conversion: np.ndarray     # chance a visit ends in an order
     order_value: np.ndarray    # typical list price of an order
     frailty: np.ndarray        # hidden multiplier on the drift hazard
@@ -51,12 +51,12 @@ def draw_population(rng: np.random.Generator, first_index: int, n: int,
         index=np.arange(first_index, first_index + n, dtype=np.int64),
         signup_day=signup.astype(np.int32),
         churn_type=ctype.astype(np.int8),
-        visit_rate=np.minimum(rng.lognormal(np.log(0.22), 0.55, n), 2.5),
-        conversion=rng.beta(2.5, 6.0, n),
+        visit_rate=np.minimum(rng.lognormal(np.log(0.44), 0.55, n), 5.0),
+        conversion=0.5 * rng.beta(2.5, 6.0, n),
         order_value=rng.lognormal(np.log(55.0), 0.5, n),
         frailty=rng.lognormal(-0.08, 0.4, n),
         floor=floor,
-        decay_days=rng.uniform(6.0, 18.0, n),
+        decay_days=np.where(ctype == SILENT, rng.uniform(20.0, 35.0, n), rng.uniform(8.0, 20.0, n)),
         favourite_category=rng.integers(0, len(CATEGORIES), n).astype(np.int8),
         coupon_propensity=np.where(is_price, rng.uniform(0.35, 0.6, n), rng.uniform(0.03, 0.2, n)),
         return_propensity=np.where(is_service, 0.10, 0.035),

@@ -2,7 +2,8 @@
 
 A 5,000-customer shop (fixed seed) goes through the real dbt models into customer_snapshots and
 through `ml.pipeline.train_and_track` (MLflow in a temporary folder). The oracle is the AUC of
-the planted true churn probabilities (truth.snapshot_probabilities) on the same validation rows.
+the planted true churn probabilities (truth.snapshot_probabilities) on the same validation rows;
+the planted churn type of every churner (truth.customers) judges the SHAP reasons.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from ml.evaluate import ranking_metrics
 from sources.simulator import SimulationConfig, simulate_to_duckdb
 
 CUSTOMERS, MONTHS, SEED = 5000, 18, 7
-# The issue's goal is 0.03. The simulator hides when a customer starts to drift (the oracle
-# knows it; visits only fade afterwards), which costs every model we tried 0.06-0.08 of AUC at
-# this size; this bound guards against regressions until the simulator makes drift observable.
-MAX_ORACLE_GAP = 0.09
+MAX_ORACLE_GAP = 0.03            # the issue's goal; measured 0.020 at this seed
+CLEAR_MAJORITY = 0.6             # share of a type's churners whose leading cause names the type
+CAUSE_OF_TYPE = {"price_sensitive": "price", "service_dissatisfied": "service",
+                 "competitor_attracted": "competitor", "silent": "activity"}
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,7 @@ def trained(tmp_path_factory):
         snapshots = con.execute("select * from marts.customer_snapshots").df()
         truth = con.execute("select customer_id, snapshot_date, true_churn_probability "
                             "from truth.snapshot_probabilities").df()
+        types = con.execute("select customer_id, churn_type from truth.customers").df()
     result = train_and_track(snapshots, tracking_uri=f"sqlite:///{work / 'mlflow.db'}",
                              artifact_root=work / "artifacts", threads=2, max_rounds=400,
                              business_cutoff=0.5, drift_threshold=0.2)
@@ -43,8 +45,21 @@ def trained(tmp_path_factory):
     validation = validation[validation["is_churned_label"].notna()]
     truth["snapshot_date"] = truth["snapshot_date"].astype(str)
     validation = validation.assign(snapshot_date=validation["snapshot_date"].astype(str)).merge(
-        truth, on=["customer_id", "snapshot_date"], how="left")
+        truth, on=["customer_id", "snapshot_date"], how="left").merge(
+        types, on="customer_id", how="left")
+    validation["leading_cause"] = _leading_causes(result, validation, work)
     return result, validation
+
+
+def _leading_causes(result, rows, work):
+    from ml.dataset import feature_matrix
+    from ml.explain import leading_cause, reason_contributions
+    from ml.registry import load_served_model
+
+    model = load_served_model(f"models:/churn_xgboost/{result.model_version}",
+                              tracking_uri=f"sqlite:///{work / 'mlflow.db'}")
+    X = feature_matrix(rows).reset_index(drop=True)
+    return leading_cause(reason_contributions(model.booster, X)).to_numpy()
 
 
 def test_auc_clears_the_floor_and_approaches_the_oracle(trained):
@@ -72,3 +87,16 @@ def test_label_rate_and_calibration_match_the_truth(trained):
     assert abs(observed - expected) < 0.02, (observed, expected)
     assert 0.05 < observed < 0.40
     assert np.isfinite(trained[0].metrics["brier"])
+
+
+def test_reasons_name_the_planted_churn_type(trained):
+    _, validation = trained
+    churners = validation[validation["is_churned_label"] == 1]
+    assert churners["churn_type"].notna().all()
+    for churn_type, cause in CAUSE_OF_TYPE.items():
+        of_type = churners[churners["churn_type"] == churn_type]
+        others = churners[churners["churn_type"] != churn_type]
+        assert len(of_type) >= 30, churn_type
+        share = (of_type["leading_cause"] == cause).mean()
+        assert share >= CLEAR_MAJORITY, (churn_type, share)
+        assert share > 2 * (others["leading_cause"] == cause).mean(), churn_type

@@ -65,3 +65,11 @@ def test_reasons_are_distinct_per_row(fitted):
         named = [r for r in row if r is not None]
         assert len(named) == len(set(named))
         assert set(named) <= set(REASONS)
+
+
+def test_leading_cause_skips_symptoms_and_falls_back_to_activity():
+    frame = pd.DataFrame({"price": [0.5, 0.05, -0.2], "service": [0.2, 0.02, -0.1],
+                          "competitor": [0.1, 0.08, 0.3], "activity": [3.0, 2.0, 1.0],
+                          "value": [0.0, 0.4, 0.0]})
+    assert explain.leading_cause(frame).tolist() == ["price", "activity", "competitor"]
+    assert explain.leading_cause(frame, min_contribution=0.01).tolist()[1] == "competitor"

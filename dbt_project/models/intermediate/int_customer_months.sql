@@ -76,6 +76,11 @@ activity_months as (
         customer_id,
         {{ month_start('activity_date') }} as month_start,
         sum(visit_count) as visit_count,
+        sum(case
+            when activity_date >= {{ add_days(add_months(month_start('activity_date'), 1), -1 * var('recent_window_days')) }}
+                then visit_count
+            else 0
+        end) as recent_visit_count,
         sum(login_count) as login_count,
         sum(view_count) as view_count,
         sum(add_to_cart_count) as add_to_cart_count,
@@ -210,8 +215,8 @@ referral_months as (
     joined once to the dense grid: one aggregate and one join, both of which DuckDB can spill,
     instead of six joins whose hash tables must all fit in memory together. #}
 {%- set facts = {
-    'activity_months': ['visit_count', 'login_count', 'view_count', 'add_to_cart_count',
-                        'search_count', 'competitor_search_count', 'promo_view_count',
+    'activity_months': ['visit_count', 'recent_visit_count', 'login_count', 'view_count',
+                        'add_to_cart_count', 'search_count', 'competitor_search_count', 'promo_view_count',
                         'review_count', 'active_day_count', 'cart_day_count',
                         'cart_without_order_day_count'],
     'order_months': ['order_count', 'paid_order_count', 'coupon_order_count', 'paid_gmv',

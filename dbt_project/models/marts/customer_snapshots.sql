@@ -41,7 +41,9 @@ rolling as (
         month_start,
 
         visit_count as visits_1m,
+        recent_visit_count as recent_visits,
         sum(visit_count) over w_last_3 as visits_3m,
+        sum(visit_count) over w_last_12 as visits_12m,
         sum(visit_count) over w_prior_2 as visits_prior_2m,
         active_day_count as active_days_1m,
         view_count as views_1m,
@@ -144,7 +146,11 @@ with_exposure as (
         greatest(1, least(
             {{ days_between(add_months('snapshot_date', -3), 'snapshot_date') }},
             {{ days_between('observed_since_date', 'snapshot_date') }}
-        )) / 7.0 as weeks_observed_3m
+        )) / 7.0 as weeks_observed_3m,
+        greatest(1, least(
+            {{ days_between(add_months('snapshot_date', -12), 'snapshot_date') }},
+            {{ days_between('observed_since_date', 'snapshot_date') }}
+        )) / 7.0 as weeks_observed_12m
 
     from not_churned
 
@@ -182,12 +188,19 @@ features as (
         {{ safe_divide('visits_1m', 'weeks_observed_1m') }} as visits_per_week_1m,
         {{ safe_divide('visits_3m', 'weeks_observed_3m') }} as visits_per_week_3m,
         {{ safe_divide('visits_1m', 'visits_prior_2m / 2.0') }} as visit_trend,
+        cast(recent_visits as {{ int_type }}) as recent_visits,
+        {{ safe_divide('visits_12m', 'weeks_observed_12m') }} as visits_per_week_12m,
+        {{ safe_divide('visits_12m', 'weeks_observed_12m') }}
+            * {{ days_between('last_sign_of_life_at', 'snapshot_date') }} / 7.0
+            as visit_overdue_ratio,
         cast(active_days_1m as {{ int_type }}) as active_days_1m,
         cast(views_1m as {{ int_type }}) as views_1m,
         cast(reviews_3m as {{ int_type }}) as reviews_3m,
         cast(add_to_cart_1m as {{ int_type }}) as add_to_cart_1m,
+        {{ safe_divide('add_to_cart_1m', 'visits_1m') }} as add_to_cart_per_visit_1m,
         {{ safe_divide('cart_without_order_days_1m', 'cart_days_1m') }} as cart_without_order_ratio_1m,
         cast(promo_views_1m as {{ int_type }}) as promo_views_1m,
+        {{ safe_divide('promo_views_1m', 'visits_1m') }} as promo_views_per_visit_1m,
         cast(searches_1m as {{ int_type }}) as searches_1m,
         cast(competitor_searches_1m as {{ int_type }}) as competitor_searches_1m,
         {{ safe_divide('competitor_searches_3m', 'searches_3m') }} as competitor_search_share_3m,
@@ -239,12 +252,17 @@ final as (
         visits_per_week_1m,
         visits_per_week_3m,
         visit_trend,
+        recent_visits,
+        visits_per_week_12m,
+        visit_overdue_ratio,
         active_days_1m,
         views_1m,
         reviews_3m,
         add_to_cart_1m,
+        add_to_cart_per_visit_1m,
         cart_without_order_ratio_1m,
         promo_views_1m,
+        promo_views_per_visit_1m,
         searches_1m,
         competitor_searches_1m,
         competitor_search_share_3m,
