@@ -423,11 +423,7 @@ features as (
             date_diff('day', cast(a.snapshot_date - interval 12 month as date), a.snapshot_date),
             date_diff('day', a.observed_since, a.snapshot_date))) / 7.0, 0)
             as visits_per_week_12m,
-        coalesce(w.visits_12m, 0) / nullif(greatest(1, least(
-            date_diff('day', cast(a.snapshot_date - interval 12 month as date), a.snapshot_date),
-            date_diff('day', a.observed_since, a.snapshot_date))) / 7.0, 0)
-            * date_diff('day', cast(a.last_sign_of_life_at as date), a.snapshot_date) / 7.0
-            as visit_overdue_ratio,
+        cast(null as double) as visit_overdue_ratio,  -- filled in the final select
         cast(coalesce(w.active_days_1m, 0) as integer) as active_days_1m,
         cast(coalesce(w.views_1m, 0) as integer) as views_1m,
         cast(coalesce(w.reviews_3m, 0) as integer) as reviews_3m,
@@ -482,7 +478,8 @@ features as (
     left join tiers as t using (customer_id, snapshot_date)
 )
 
-select * from features
+select * replace (visits_per_week_12m * days_since_last_interaction / 7.0 as visit_overdue_ratio)
+from features
 """
 
 

@@ -122,6 +122,10 @@ def train_and_track(
     metrics["best_iteration"] = float(model.best_iteration)
 
     reasons = explain.reason_contributions(model.booster, X_valid)
+    churner_causes = explain.leading_cause(reasons)[y_valid == 1]
+    for cause in (*explain.CAUSES, explain.NO_CAUSE):
+        metrics[f"churner_cause_share_{cause}"] = (
+            float((churner_causes == cause).mean()) if len(churner_causes) else 0.0)
     importance = train.feature_importance(model.booster)
     lineage = {**split.lineage, "calibration": calibration.calibrator.method,
                "calibration_reason": calibration.reason}

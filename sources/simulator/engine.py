@@ -1,12 +1,14 @@
 """The day-by-day behaviour of one chunk of customers, vectorised over customers.
 
 Each day: settled customers may start drifting (hazard driven by type, shop events and service
-incidents); visits follow the (fading) visit rate as a habit: a renewal process whose gaps, in
-"visit time" (the visit rate integrated over days), are Gamma with mean 1 and shape
-`C.VISIT_REGULARITY`, so regular shoppers visit every few days rather than at Poisson times; events, orders, tickets and tier changes follow
-the visits; 30 days without interaction confirm churn; churned customers may come back on their
-own or because a recall wave reached them. The true churn probability is computed at every
-monthly snapshot from the same model (see `oracle.py`).
+incidents; a drifting service-dissatisfied customer often complains first); visits follow the
+(fading) visit rate as a habit: a renewal process whose gaps, in "visit time" (the visit rate
+summed over days), are Gamma with mean 1 and shape `C.VISIT_REGULARITY`, so shoppers visit every
+few days rather than at Poisson times; events, orders, tickets and tier changes follow the visits
+(drifting price customers view promotions and fill carts without buying, drifting competitor
+customers search for competitors); 30 days without interaction confirm churn; churned customers
+may come back on their own or because a recall wave reached them. The true churn probability is
+computed at every monthly snapshot from the same model (see `oracle.py`).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ class Population:
     order_value: np.ndarray    # typical list price of an order
     frailty: np.ndarray        # hidden multiplier on the drift hazard
     floor: np.ndarray          # share of the visit rate kept after drifting (0 = fades out)
-    decay_days: np.ndarray     # time constant of the fade
+    decay_days: np.ndarray     # time constant of the fade (shorter with a cause than silent)
     favourite_category: np.ndarray
     coupon_propensity: np.ndarray
     return_propensity: np.ndarray

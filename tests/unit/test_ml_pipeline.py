@@ -100,6 +100,9 @@ def test_run_logs_metrics_params_tags_dataset_and_plots(store):
         assert name in run.data.metrics, name
         assert run.data.metrics[name] == pytest.approx(result.metrics[name])
     assert result.metrics["auc"] > result.metrics["baseline_logreg_auc"]
+    shares = [run.data.metrics[f"churner_cause_share_{c}"]
+              for c in ("price", "service", "competitor", "activity")]
+    assert sum(shares) == pytest.approx(1.0) and min(shares) >= 0
     assert run.data.params["tree_method"] == "hist"
     assert run.data.params["nthread"] == "2"
     tags = run.data.tags

@@ -190,9 +190,6 @@ features as (
         {{ safe_divide('visits_1m', 'visits_prior_2m / 2.0') }} as visit_trend,
         cast(recent_visits as {{ int_type }}) as recent_visits,
         {{ safe_divide('visits_12m', 'weeks_observed_12m') }} as visits_per_week_12m,
-        {{ safe_divide('visits_12m', 'weeks_observed_12m') }}
-            * {{ days_between('last_sign_of_life_at', 'snapshot_date') }} / 7.0
-            as visit_overdue_ratio,
         cast(active_days_1m as {{ int_type }}) as active_days_1m,
         cast(views_1m as {{ int_type }}) as views_1m,
         cast(reviews_3m as {{ int_type }}) as reviews_3m,
@@ -254,7 +251,7 @@ final as (
         visit_trend,
         recent_visits,
         visits_per_week_12m,
-        visit_overdue_ratio,
+        visits_per_week_12m * days_since_last_interaction / 7.0 as visit_overdue_ratio,
         active_days_1m,
         views_1m,
         reviews_3m,
