@@ -8,7 +8,8 @@ import pandas as pd
 from ml.registry import CHAMPION_URI
 
 SCORE_COLUMNS = ("customer_id", "snapshot_date", "churn_probability", "risk_decile",
-                 "reason_1", "reason_2", "reason_3", "model_version", "scored_at")
+                 "reason_1", "reason_2", "reason_3", "churn_cause", "model_version",
+                 "scored_at")
 
 
 def risk_deciles(probability: pd.Series, tie_breaker: pd.Series | None = None) -> pd.Series:
@@ -30,14 +31,15 @@ def risk_deciles(probability: pd.Series, tie_breaker: pd.Series | None = None) -
 
 def score(features: pd.DataFrame, *, tracking_uri: str,
           model_uri: str = CHAMPION_URI) -> pd.DataFrame:
-    """Churn probability (calibrated as served), risk decile per snapshot, top 3 reasons.
+    """Churn probability (calibrated as served), risk decile per snapshot, top 3 reasons and
+    the leading cause (ml.explain.leading_cause: price, service, competitor or activity).
 
     features: rows of `customer_snapshots` (keys and ml.features.FEATURE_NAMES; the label, if
     present, is ignored). The alias in model_uri is resolved once, so every row is scored by
     the same version, recorded in `model_version`.
     """
     from ml.dataset import feature_matrix
-    from ml.explain import top_reasons
+    from ml.explain import leading_cause, reason_contributions, top_reasons_from
     from ml.registry import load_served_model
 
     features = features.reset_index(drop=True)
@@ -52,11 +54,13 @@ def score(features: pd.DataFrame, *, tracking_uri: str,
         deciles = [risk_deciles(group["churn_probability"], group["customer_id"].astype(str))
                    for _, group in out.groupby("snapshot_date", sort=False)]
         out["risk_decile"] = pd.concat(deciles).reindex(out.index).astype("int64")
-        out = out.join(top_reasons(model.booster, X, n=3))
+        reasons = reason_contributions(model.booster, X)
+        out = out.join(top_reasons_from(reasons, n=3))
+        out["churn_cause"] = leading_cause(reasons)
     else:
         out["churn_probability"] = pd.Series(dtype="float64")
         out["risk_decile"] = pd.Series(dtype="int64")
-        for column in ("reason_1", "reason_2", "reason_3"):
+        for column in ("reason_1", "reason_2", "reason_3", "churn_cause"):
             out[column] = pd.Series(dtype=object)
     out["model_version"] = model.version or model.model_uri
     out["scored_at"] = scored_at

@@ -9,7 +9,7 @@ from orchestration.settings import Settings
 
 EXPORT_COLUMNS = ("customer_id", "campaign_id", "wave_number", "layer", "arm", "offer",
                   "offer_category", "channel", "reason_1", "reason_2", "reason_3",
-                  "expected_gain", "is_do_not_contact")
+                  "churn_cause", "expected_gain", "is_do_not_contact")
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,8 @@ def test_crm_export_marks_control_do_not_contact(demo_home):
     crm = pd.read_parquet(files[0])
     assert set(crm["arm"]) == {"treatment", "control"}
     assert crm.loc[crm["arm"] == "control", "is_do_not_contact"].all()
+    assert crm["churn_cause"].dropna().isin(["price", "service", "competitor", "activity"]).all()
+    assert crm["churn_cause"].notna().any()
 
 
 def test_holdout_is_the_hash_rule_stratified_by_layer(demo_home):

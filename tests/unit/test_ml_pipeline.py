@@ -147,6 +147,7 @@ def test_scoring_uses_champion(store):
     assert by_decile.is_monotonic_decreasing  # decile 1 = highest risk
     assert str(scores["scored_at"].dt.tz) == "UTC"
     assert scores["reason_1"].dropna().isin(["price", "service", "competitor", "activity", "value"]).all()
+    assert scores["churn_cause"].isin(["price", "service", "competitor", "activity"]).all()
     challenger = score(latest.head(20), tracking_uri=store["uri"],
                        model_uri=f"models:/{registry.MODEL_NAME}@challenger")
     assert set(challenger["model_version"]) == {"3"}

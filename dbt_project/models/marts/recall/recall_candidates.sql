@@ -32,7 +32,8 @@ joined as (
         s.risk_decile,
         coalesce(s.reason_1, l.churn_type) as reason_1,
         s.reason_2,
-        s.reason_3
+        s.reason_3,
+        s.churn_cause
     from lifecycle as l
     inner join customer_value as v on v.customer_id = l.customer_id
     left join scores as s on s.customer_id = l.customer_id

@@ -155,6 +155,7 @@ final as (
         reason_1,
         reason_2,
         reason_3,
+        churn_cause,
         churn_probability,
         annual_gmv,
         pre_churn_monthly_gmv,
