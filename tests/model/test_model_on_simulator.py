@@ -52,14 +52,12 @@ def trained(tmp_path_factory):
 
 
 def _leading_causes(result, rows, work):
-    from ml.dataset import feature_matrix
-    from ml.explain import leading_cause, reason_contributions
-    from ml.registry import load_served_model
+    """The served scores' churn_cause, from the version this run registered."""
+    from ml.scoring import score
 
-    model = load_served_model(f"models:/churn_xgboost/{result.model_version}",
-                              tracking_uri=f"sqlite:///{work / 'mlflow.db'}")
-    X = feature_matrix(rows).reset_index(drop=True)
-    return leading_cause(reason_contributions(model.booster, X)).to_numpy()
+    scores = score(rows, tracking_uri=f"sqlite:///{work / 'mlflow.db'}",
+                   model_uri=f"models:/churn_xgboost/{result.model_version}")
+    return scores["churn_cause"].to_numpy()
 
 
 def test_auc_clears_the_floor_and_approaches_the_oracle(trained):

@@ -216,8 +216,8 @@ referral_months as (
     instead of six joins whose hash tables must all fit in memory together. #}
 {%- set facts = {
     'activity_months': ['visit_count', 'recent_visit_count', 'login_count', 'view_count',
-                        'add_to_cart_count', 'search_count', 'competitor_search_count', 'promo_view_count',
-                        'review_count', 'active_day_count', 'cart_day_count',
+                        'add_to_cart_count', 'search_count', 'competitor_search_count',
+                        'promo_view_count', 'review_count', 'active_day_count', 'cart_day_count',
                         'cart_without_order_day_count'],
     'order_months': ['order_count', 'paid_order_count', 'coupon_order_count', 'paid_gmv',
                      'paid_discount_amount'],
