@@ -32,13 +32,21 @@ CATEGORIES = (
 
 @dataclass(frozen=True)
 class Column:
-    """One raw column: logical DuckDB type, nullability, domain and meaning."""
+    """One raw column: logical DuckDB type, nullability, domain and meaning.
+
+    `allowed` is a coded value set the loader enforces (map a shop's spellings onto it with a
+    mapping file); `known` lists the values the platform knows for a descriptive attribute,
+    which also takes the shop's own values; `missing_means` documents what a missing value of
+    an optional column stands for (staging applies it).
+    """
 
     name: str
     type: str
     description: str
     nullable: bool = False
     allowed: tuple[str, ...] | None = None
+    known: tuple[str, ...] | None = None
+    missing_means: str | None = None
     min_value: float | None = None
     max_value: float | None = None
 
@@ -90,12 +98,15 @@ TABLES: tuple[Table, ...] = (
         "One row per customer: sign-up, region, acquisition channel and preferred contact channel.",
         (
             _c("customer_id", "VARCHAR", "Customer identifier."),
-            _c("signup_at", "TIMESTAMP", "When the customer registered (UTC)."),
-            _c("region", "VARCHAR", "Sales region.", allowed=REGIONS),
-            _c("acquisition_channel", "VARCHAR", "How the customer was acquired.",
-               allowed=ACQUISITION_CHANNELS),
-            _c("preferred_channel", "VARCHAR", "Channel the customer responds to best.",
-               allowed=CHANNELS),
+            _c("signup_at", "TIMESTAMP", "When the customer registered (UTC).", nullable=True,
+               missing_means="the customer's first order or interaction"),
+            _c("region", "VARCHAR", "Sales region (the shop's own values).", nullable=True,
+               known=REGIONS, missing_means="unknown"),
+            _c("acquisition_channel", "VARCHAR", "How the customer was acquired (the shop's own "
+               "values).", nullable=True, known=ACQUISITION_CHANNELS, missing_means="unknown"),
+            _c("preferred_channel", "VARCHAR", "Channel the customer responds to best; values "
+               "outside the contact channels fall back to the layer's default channel.",
+               nullable=True, known=CHANNELS, missing_means="the layer's default channel"),
         ),
         key=("customer_id",),
         required=True,
@@ -109,9 +120,11 @@ TABLES: tuple[Table, ...] = (
             _c("customer_id", "VARCHAR", "Customer who placed the order."),
             _c("ordered_at", "TIMESTAMP", "When the order was placed (UTC)."),
             _c("gmv", MONEY, "Gross merchandise value after discount.", min_value=0),
-            _c("discount", MONEY, "Discount granted on the order.", min_value=0),
+            _c("discount", MONEY, "Discount granted on the order.", min_value=0, nullable=True,
+               missing_means="0"),
             _c("coupon_id", "VARCHAR", "Coupon redeemed on the order, if any.", nullable=True),
-            _c("status", "VARCHAR", "Order status.", allowed=ORDER_STATUSES),
+            _c("status", "VARCHAR", "Order status.", allowed=ORDER_STATUSES, nullable=True,
+               missing_means="paid"),
             _c("delivery_days", "INTEGER", "Days from order to delivery.", nullable=True,
                min_value=0, max_value=365),
         ),
@@ -127,7 +140,8 @@ TABLES: tuple[Table, ...] = (
             _c("order_id", "VARCHAR", "Order the line belongs to."),
             _c("line_number", "INTEGER", "Line number within the order.", min_value=1),
             _c("product_id", "VARCHAR", "Product identifier."),
-            _c("category", "VARCHAR", "Product category."),
+            _c("category", "VARCHAR", "Product category (the shop's own values).",
+               nullable=True, known=CATEGORIES, missing_means="unknown"),
             _c("quantity", "INTEGER", "Units bought.", min_value=1),
             _c("price", MONEY, "Unit price.", min_value=0),
         ),
@@ -143,7 +157,8 @@ TABLES: tuple[Table, ...] = (
             _c("customer_id", "VARCHAR", "Customer who acted."),
             _c("event_at", "TIMESTAMP", "When it happened (UTC)."),
             _c("event_type", "VARCHAR", "Kind of event.", allowed=EVENT_TYPES),
-            _c("category", "VARCHAR", "Product category viewed or added, if any.", nullable=True),
+            _c("category", "VARCHAR", "Product category viewed or added, if any (the shop's "
+               "own values).", nullable=True, known=CATEGORIES),
             _c("search_term_is_competitor", "BOOLEAN",
                "True when a search named a competitor (searches only).", nullable=True),
         ),
@@ -175,7 +190,9 @@ TABLES: tuple[Table, ...] = (
         (
             _c("customer_id", "VARCHAR", "Customer."),
             _c("changed_at", "TIMESTAMP", "When the tier changed (UTC)."),
-            _c("tier", "VARCHAR", "Membership tier.", allowed=TIERS),
+            _c("tier", "VARCHAR", "Membership tier; map the shop's tier names onto "
+               "basic/silver/gold/platinum to rank them (other names have no rank).",
+               known=TIERS),
             _c("expires_at", "TIMESTAMP", "When this tier expires.", nullable=True),
         ),
         key=("customer_id", "changed_at"),

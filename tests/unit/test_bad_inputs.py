@@ -132,8 +132,10 @@ def _verbatim_check(value: str, table: str = "customers", column: str = "custome
 
 
 def _quoted_category_check(con, report) -> None:
-    row = con.execute("select region, _rule, _detail from raw_quarantine.customers").fetchone()
-    assert row[0] == "nor'th \"x\"; --" and row[1] == NOT_ALLOWED and "nor'th" in row[2]
+    region = con.execute("select region from raw.customers where customer_id = 'c4'").fetchone()
+    assert region[0] == "nor'th \"x\"; --"  # a descriptive attribute takes the shop's values
+    row = con.execute("select status, _rule, _detail from raw_quarantine.orders").fetchone()
+    assert row[0] == "pai'd \"x\"; --" and row[1] == NOT_ALLOWED and "pai'd" in row[2]
 
 
 def _extra_column_check(con, report) -> None:
@@ -158,9 +160,9 @@ def _duplicate_in_file_check(con, report) -> None:
 
 CASES = [
     Case("missing_required_column",
-         _base(customers__csv=csv_text("customer_id,signup_at,acquisition_channel,"
-                                       "preferred_channel", ["c1,2024-01-01,organic,email"])),
-         error=("customers.csv", "table customers", "missing required column region")),
+         _base(customers__csv=csv_text("signup_at,region,acquisition_channel,"
+                                       "preferred_channel", ["2024-01-01,north,organic,email"])),
+         error=("customers.csv", "table customers", "missing required column customer_id")),
     Case("extra_column_ignored",
          _base(customers__csv=csv_text(CUSTOMERS_HEADER + ",notes",
                                        [r + ",vip" for r in CUSTOMERS])),
@@ -236,8 +238,8 @@ CASES = [
          _base(orders__csv=orders(*ORDERS[:2], "o3,c404,2024-02-03,1,0,,paid,1")),
          rules={("orders", ORPHAN_REFERENCE, "customer_id"): 1}),
     Case("orphan_of_quarantined_parent",
-         _base(customers__csv=customers(*CUSTOMERS[:2], "c3,2024-01-03,atlantis,organic,sms")),
-         rules={("customers", NOT_ALLOWED, "region"): 1,
+         _base(customers__csv=customers(*CUSTOMERS[:2], "c3,2024-13-45,north,organic,sms")),
+         rules={("customers", UNPARSABLE, "signup_at"): 1,
                 ("orders", ORPHAN_REFERENCE, "customer_id"): 1}),
     Case("empty_file", _base(orders__csv=b""), error=("orders.csv", "table orders", "empty")),
     Case("header_only", _base(orders__csv=(ORDERS_HEADER + "\n").encode()),
@@ -265,8 +267,10 @@ CASES = [
          accepted={"customers": 4, "orders": 4}, check=_verbatim_check(SQL_ID)),
     Case("quotes_in_categories",
          _base(customers__csv=customers(*CUSTOMERS, 'c4,2024-01-01,"nor\'th ""x""; --",'
-                                        "organic,sms")),
-         rules={("customers", NOT_ALLOWED, "region"): 1}, check=_quoted_category_check),
+                                        "organic,sms"),
+               orders__csv=orders(*ORDERS, 'o4,c4,2024-02-04,1,0,,"pai\'d ""x""; --",3')),
+         rules={("orders", NOT_ALLOWED, "status"): 1}, accepted={"customers": 4},
+         check=_quoted_category_check),
     Case("truncated_parquet",
          lambda tmp: {"customers.csv": customers(),
                       "orders.parquet": good_orders_parquet(tmp)[:300]},

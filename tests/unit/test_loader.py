@@ -13,8 +13,8 @@ import pytest
 from sources.contract import TABLES
 from sources.loader import (
     ALREADY_LOADED,
-    NOT_ALLOWED,
     ORPHAN_REFERENCE,
+    UNPARSABLE,
     LoadError,
     load_directory,
 )
@@ -70,7 +70,7 @@ def test_happy_path_counts(shop: Path) -> None:
 def test_reload_is_idempotent(shop: Path) -> None:
     con = duckdb.connect()
     (shop / "customers.csv").write_text(
-        (shop / "customers.csv").read_text() + "c9,2024-01-09,mars,organic,email\n")
+        (shop / "customers.csv").read_text() + "c9,2024-19-09,north,organic,email\n")
     first = load_directory(con, shop, now=NOW)
     counts = _raw_counts(con)
     quarantined = con.execute("select count(*) from raw_quarantine.customers").fetchone()[0]
@@ -81,7 +81,7 @@ def test_reload_is_idempotent(shop: Path) -> None:
         == quarantined == 1
     assert second.accepted == 0 and second.skipped == first.accepted
     assert second.for_table("orders").rule_rows(ALREADY_LOADED) == 8
-    assert second.for_table("customers").rule_rows(NOT_ALLOWED, "region") == 1
+    assert second.for_table("customers").rule_rows(UNPARSABLE, "signup_at") == 1
     assert second.for_table("customers").already_quarantined == 1
     for f in second.files:
         assert f.input_rows == f.accepted + f.quarantined + f.skipped

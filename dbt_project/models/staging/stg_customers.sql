@@ -6,16 +6,32 @@ source as (
 
 ),
 
-renamed as (
+first_orders as (
 
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(signup_at as {{ dbt.type_timestamp() }}) as signup_at,
-        cast(region as {{ dbt.type_string() }}) as region,
-        cast(acquisition_channel as {{ dbt.type_string() }}) as acquisition_channel,
-        cast(preferred_channel as {{ dbt.type_string() }}) as preferred_channel
+        min(cast(ordered_at as {{ dbt.type_timestamp() }})) as first_order_at
+
+    from {{ source('raw', 'orders') }}
+    group by 1
+
+),
+
+renamed as (
+
+    select
+        cast(source.customer_id as {{ dbt.type_string() }}) as customer_id,
+        coalesce(
+            cast(source.signup_at as {{ dbt.type_timestamp() }}), first_orders.first_order_at
+        ) as signup_at,
+        coalesce(cast(source.region as {{ dbt.type_string() }}), 'unknown') as region,
+        coalesce(cast(source.acquisition_channel as {{ dbt.type_string() }}), 'unknown')
+            as acquisition_channel,
+        cast(source.preferred_channel as {{ dbt.type_string() }}) as preferred_channel
 
     from source
+    left join first_orders
+        on cast(source.customer_id as {{ dbt.type_string() }}) = first_orders.customer_id
 
 ),
 
@@ -44,6 +60,7 @@ final as (
 
     from ranked
     where duplicate_rank = 1
+        and signup_at is not null
 
 )
 

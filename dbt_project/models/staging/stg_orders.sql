@@ -13,9 +13,9 @@ renamed as (
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
         cast(gmv as {{ type_money() }}) as gmv,
-        cast(discount as {{ type_money() }}) as discount_amount,
+        coalesce(cast(discount as {{ type_money() }}), 0) as discount_amount,
         cast(coupon_id as {{ dbt.type_string() }}) as coupon_id,
-        cast(status as {{ dbt.type_string() }}) as order_status,
+        coalesce(cast(status as {{ dbt.type_string() }}), 'paid') as order_status,
         cast(delivery_days as {{ dbt.type_int() }}) as delivery_days
 
     from source
