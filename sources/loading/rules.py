@@ -1,8 +1,12 @@
 """Type and check a staged file in DuckDB, then write accepted rows to raw, rejected to quarantine.
 
 All SQL is generated from the contract: identifiers are quoted contract names, and every value
-(allowed sets, bounds, the reference time, file names) travels as a named bind parameter. Input
-values are never pasted into SQL.
+(allowed sets, bounds, the reference time, file names, a mapping's value maps, formats, scales and
+time zone) travels as a named bind parameter. Input values are never pasted into SQL.
+
+Per column, the checked table is built in steps: `r` the file's text (what quarantine keeps),
+`o` trimmed (text columns verbatim) with blank as missing, `n` after a mapping's conversions
+(value map, decimal comma), `t` typed (timestamp format, time zone, currency scale applied).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import datetime
 
 from sources.contract import QUARANTINE_SCHEMA, RAW_SCHEMA, TABLES_BY_NAME, Column, Table
 from sources.loading.files import StagedFile
+from sources.loading.mapping import TableMapping, column_kind
 from sources.loading.report import (
     ABOVE_MAX,
     ALREADY_LOADED,
@@ -70,18 +75,7 @@ def create_quarantine_table(con, t: Table) -> None:
 
 
 def _kind(col: Column) -> str:
-    typ = col.type.upper()
-    if typ == "VARCHAR":
-        return "text"
-    if typ.startswith("TIMESTAMP"):
-        return "timestamp"
-    if typ.startswith("DECIMAL") or typ.startswith("NUMERIC"):
-        return "decimal"
-    if typ in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"):
-        return "integer"
-    if typ in ("DOUBLE", "FLOAT", "REAL"):
-        return "float"
-    return "other"
+    return column_kind(col)
 
 
 def _violation(p: Params, rule: str, column: str, detail_sql: str) -> str:
@@ -101,7 +95,7 @@ def _column_rules(p: Params, i: int, col: Column, now: datetime) -> list[str]:
     """`when ... then violation` branches for column i, in rule order."""
     n, t = f"n{i}", f"t{i}"
     kind = _kind(col)
-    example = _quoted_example(n)
+    example = _quoted_example(f"o{i}")
     shown = f"cast({t} as varchar)"
     out: list[str] = []
 
@@ -139,28 +133,60 @@ def _column_rules(p: Params, i: int, col: Column, now: datetime) -> list[str]:
     return out
 
 
-def _typed(i: int, col: Column) -> str:
+# Numbers written with a decimal comma: optional sign, digits with dot thousands groups (or
+# none), optional comma decimals. Others (e.g. 1234.56) are read as usual.
+_DECIMAL_COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"
+
+
+def _converted(p: Params, i: int, col: Column, spec: TableMapping | None) -> str:
+    """SQL for n{i}: o{i} after the mapping's value map or decimal comma (o{i} without)."""
+    o = f"o{i}"
+    if spec is None:
+        return o
+    kind = _kind(col)
+    vm = spec.values.get(col.name)
+    if vm is not None:
+        keys = p(list(vm.keys))
+        targets = p(list(vm.targets))
+        return (f"case when list_contains({keys}, trim({o})) then cast({targets} as varchar[])"
+                f"[list_position({keys}, trim({o}))] else {o} end")
+    if spec.decimal_comma and kind in ("decimal", "integer", "float"):
+        return (f"case when regexp_full_match({o}, '{_DECIMAL_COMMA}') then "
+                f"replace(replace({o}, '.', ''), ',', '.') else {o} end")
+    return o
+
+
+def _typed(p: Params, i: int, col: Column, spec: TableMapping | None) -> str:
     n = f"n{i}"
     kind = _kind(col)
     if kind == "text":
         return n
     if kind == "timestamp":
-        # The load runs with TimeZone=UTC: strings without offset are UTC, others converted.
+        # The load runs with TimeZone=UTC (or the mapping's time zone while this table is
+        # typed): strings without offset are in that zone, others converted; stored as UTC.
+        formats = spec.timestamp_formats.get(col.name) if spec else None
+        if formats:
+            return f"timezone('UTC', cast(try_strptime({n}, {p(list(formats))}) as timestamptz))"
         return f"timezone('UTC', try_cast({n} as timestamptz))"
+    scale = spec.currency_scales.get(col.name) if spec else None
+    if kind == "decimal" and scale is not None:
+        return f"try_cast(try_cast({n} as DECIMAL(38, 6)) * {p(scale)} as {col.type})"
     return f"try_cast({n} as {col.type})"
 
 
 def _checked_sql(s: StagedFile, now: datetime, p: Params, target: str) -> str:
     t = s.input.table
+    spec = s.input.mapping
     src = [f"{s.row_number_sql} as _row_number"]
     src += [f"{q(c) if c else 'null::varchar'} as r{i}" for i, c in enumerate(s.sources)]
     norm = []
     for i, col in enumerate(t.columns):
         if _kind(col) == "text":  # text stays verbatim; blank means missing
-            norm.append(f"case when trim(r{i}) = '' then null else r{i} end as n{i}")
+            norm.append(f"case when trim(r{i}) = '' then null else r{i} end as o{i}")
         else:
-            norm.append(f"nullif(trim(r{i}), '') as n{i}")
-    typed = [f"{_typed(i, col)} as t{i}" for i, col in enumerate(t.columns)]
+            norm.append(f"nullif(trim(r{i}), '') as o{i}")
+    conv = [f"{_converted(p, i, col, spec)} as n{i}" for i, col in enumerate(t.columns)]
+    typed = [f"{_typed(p, i, col, spec)} as t{i}" for i, col in enumerate(t.columns)]
     branches = [b for i, col in enumerate(t.columns) for b in _column_rules(p, i, col, now)]
     keep = ["_row_number"] + [f"r{i}" for i in range(len(t.columns))] + [
         f"t{i}" for i in range(len(t.columns))]
@@ -168,7 +194,8 @@ def _checked_sql(s: StagedFile, now: datetime, p: Params, target: str) -> str:
         f"create or replace temp table {q(target)} as\n"
         f"with src as (select {', '.join(src)} from {q(s.stage)}),\n"
         f"norm as (select *, {', '.join(norm)} from src),\n"
-        f"typed as (select *, {', '.join(typed)} from norm)\n"
+        f"conv as (select *, {', '.join(conv)} from norm),\n"
+        f"typed as (select *, {', '.join(typed)} from conv)\n"
         f"select {', '.join(keep)}, case\n  " + "\n  ".join(branches) + "\nend as _v from typed"
     )
 
@@ -245,7 +272,15 @@ def apply(con, s: StagedFile, now: datetime) -> FileReport:
     t = s.input.table
     checked, final = f"_load_checked_{t.name}", f"_load_final_{t.name}"
     p = Params()
-    con.execute(_checked_sql(s, now, p, checked), p.values)
+    sql = _checked_sql(s, now, p, checked)
+    zone = s.input.mapping.time_zone if s.input.mapping else None
+    if zone:  # timestamps without an offset are in the mapping's zone while typed
+        con.execute("set TimeZone = $zone", {"zone": zone})
+    try:
+        con.execute(sql, p.values)
+    finally:
+        if zone:
+            con.execute("set TimeZone = 'UTC'")
     p = Params()
     con.execute(_final_sql(t, p, checked, final), p.values)
 

@@ -102,7 +102,10 @@ final as (
         eligible_customers.signup_at,
         last_seen.first_interaction_at,
         last_seen.last_interaction_at,
-        last_seen.last_visit_at,
+        case
+            when bounds.has_visit_events = false then last_seen.last_interaction_at
+            else last_seen.last_visit_at
+        end as last_visit_at,
         last_seen.last_order_at,
         returns_from_churn.last_return_date,
         cast(coalesce(returns_from_churn.return_count, 0) as {{ dbt.type_int() }})
@@ -115,6 +118,7 @@ final as (
             as recent_order_count
 
     from eligible_customers
+    cross join bounds
     left join last_seen
         on eligible_customers.customer_id = last_seen.customer_id
     left join returns_from_churn

@@ -31,9 +31,17 @@ activity as (
 
 ),
 
-activity_bounds as (
+activity_visit_records as (
+
+    select max(last_visit_at) is not null as has_visit_events
+    from customer_days
+
+),
+
+bounds as (
 
     select
+        visit_records.has_visit_events,
         min(happened_at) as first_activity_at,
         max(happened_at) as last_activity_at
 
@@ -67,6 +75,7 @@ bounds as (
 
     from activity_bounds
     cross join signup_bounds
+    cross join visit_records
 
 ),
 
@@ -75,6 +84,7 @@ final as (
     select
         data_first_day,
         data_last_day,
+        has_visit_events,
         {{ month_start('data_first_day') }} as data_first_month,
         {{ month_start('data_last_day') }} as data_last_month,
         {{ as_of_date_expr('data_last_day') }} as as_of_date

@@ -37,15 +37,24 @@ def recall_effect_plots(platform: PlatformResource):
     with platform.connect(read_only=True) as con:
         six = con.execute("select * from marts.recall_effect_six_months").df()
         dashboard = con.execute("select * from marts.recall_dashboard").df()
-    complete = six[six["window_complete"] & (six["estimate_type"] == "uplift")]
-    tracked = complete if not complete.empty else six
-    latest = tracked.groupby("campaign_id")["month_number"].nunique().idxmax()
     paths = {
-        "six_months": six_month_plot(six, latest, env.plots / "recall_six_months.png"),
         "roi_by_channel": roi_by_channel_plot(dashboard, env.plots / "recall_roi_by_channel.png"),
         "funnel": funnel_plot(dashboard, env.plots / "recall_funnel.png"),
     }
+    latest = _longest_tracked_campaign(six)
+    if latest is not None:
+        paths["six_months"] = six_month_plot(six, latest, env.plots / "recall_six_months.png")
     return dg.MaterializeResult(metadata={
         f"plot/{name}": embedded_png(path) for name, path in paths.items()
-    } | {"six_months_campaign": str(latest),
+    } | {"six_months_campaign": str(latest or "none: no recall campaign tracked yet"),
          "campaign_ids": dg.MetadataValue.json(sorted(dashboard["campaign_id"].unique()))})
+
+
+def _longest_tracked_campaign(six):
+    """The campaign with the most completed months of uplift (any month when none is
+    complete); None for a shop with no recall campaign yet."""
+    complete = six[six["window_complete"] & (six["estimate_type"] == "uplift")]
+    tracked = complete if not complete.empty else six
+    if tracked.empty:
+        return None
+    return tracked.groupby("campaign_id")["month_number"].nunique().idxmax()
