@@ -35,7 +35,7 @@ def backtest_snapshot(snapshot: pd.DataFrame, *, tracking_uri: str, business_cut
     if y.min() == y.max():
         raise ValueError(f"snapshot {dates[0]}: all {len(y)} labels are {y[0]}; AUC undefined")
     model = load_served_model(model_uri, tracking_uri=tracking_uri)
-    p = model.predict_proba(feature_matrix(labelled))
+    p = model.predict_proba(feature_matrix(labelled, model.feature_names or None))
     m = classification_metrics(y, p, business_cutoff=business_cutoff)
     row = {"snapshot_date": pd.Timestamp(dates[0]).date(),
            "model_version": str(model.version or model.model_uri),

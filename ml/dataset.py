@@ -27,10 +27,12 @@ class Split:
     latest_date: pd.Timestamp
     data_hash: str
     lineage: dict = field(default_factory=dict)
+    features: tuple[str, ...] = FEATURE_NAMES
+    dropped_features: tuple[str, ...] = ()
 
     @property
     def X_train(self) -> pd.DataFrame:
-        return feature_matrix(self.train)
+        return feature_matrix(self.train, self.features)
 
     @property
     def y_train(self) -> np.ndarray:
@@ -38,7 +40,7 @@ class Split:
 
     @property
     def X_valid(self) -> pd.DataFrame:
-        return feature_matrix(self.validation)
+        return feature_matrix(self.validation, self.features)
 
     @property
     def y_valid(self) -> np.ndarray:
@@ -46,7 +48,7 @@ class Split:
 
     @property
     def X_latest(self) -> pd.DataFrame:
-        return feature_matrix(self.latest)
+        return feature_matrix(self.latest, self.features)
 
 
 def snapshot_dates(df: pd.DataFrame) -> pd.Series:
@@ -66,10 +68,19 @@ def as_float(values: pd.Series) -> np.ndarray:
                                                                            na_value=np.nan)
 
 
-def feature_matrix(df: pd.DataFrame) -> pd.DataFrame:
-    """The model's input: FEATURE_NAMES in order, as float64 (missing values stay NaN)."""
-    require_columns(df, FEATURE_NAMES)
-    return pd.DataFrame({name: as_float(df[name]) for name in FEATURE_NAMES}, index=df.index)
+def feature_matrix(df: pd.DataFrame, features=None) -> pd.DataFrame:
+    """The model's input: `features` (default FEATURE_NAMES) in order, as float64 (missing
+    values stay NaN)."""
+    features = FEATURE_NAMES if features is None else tuple(features)
+    require_columns(df, features)
+    return pd.DataFrame({name: as_float(df[name]) for name in features}, index=df.index)
+
+
+def empty_features(df: pd.DataFrame, features=FEATURE_NAMES) -> tuple[str, ...]:
+    """Features that carry nothing in `df`: every value missing, or one value throughout
+    (e.g. complaint counts of a shop without a support-ticket table)."""
+    X = feature_matrix(df, features)
+    return tuple(name for name in features if X[name].nunique(dropna=True) <= 1)
 
 
 def labels(df: pd.DataFrame) -> np.ndarray:
@@ -127,6 +138,15 @@ def time_split(snapshots: pd.DataFrame, *, min_gap_days: int = 0) -> Split:
     labelled_rows = pd.concat([train, validation])
     digest = data_hash(labelled_rows)
     y_train, y_valid = labels(train), labels(validation)
+    for part, y in (("training", y_train), ("validation", y_valid)):
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"the {part} snapshots hold only label {int(y[0])}: a model needs "
+                             "both customers who stay away and who come back")
+    dropped = empty_features(labelled_rows)
+    features = tuple(name for name in FEATURE_NAMES if name not in dropped)
+    if not features:
+        raise ValueError("every feature is empty or constant in the labelled snapshots: "
+                         "nothing to learn from")
     lineage = {
         "train_snapshot_dates": [f"{d:%Y-%m-%d}" for d in train_dates],
         "validation_snapshot_date": f"{validation_date:%Y-%m-%d}",
@@ -136,9 +156,10 @@ def time_split(snapshots: pd.DataFrame, *, min_gap_days: int = 0) -> Split:
         "latest_rows": len(latest),
         "train_positive_rate": float(y_train.mean()),
         "validation_positive_rate": float(y_valid.mean()),
-        "n_features": len(FEATURE_NAMES),
+        "n_features": len(features),
+        "dropped_features": list(dropped),
         "data_hash": digest,
     }
     return Split(train=train, validation=validation, latest=latest, train_dates=train_dates,
                  validation_date=validation_date, latest_date=latest_date, data_hash=digest,
-                 lineage=lineage)
+                 lineage=lineage, features=features, dropped_features=dropped)

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
-from ml.features import FEATURE_NAMES, LABEL_COLUMN
+from ml.features import LABEL_COLUMN
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def _local_path(uri: str) -> Path:
     return Path(unquote(parsed.path)) if parsed.scheme in ("file", "") else Path(uri)
 
 
-def _dataset(frame: pd.DataFrame, name: str, digest: str):
+def _dataset(frame: pd.DataFrame, name: str, digest: str, features):
     """An MLflow dataset (schema and profile only; the rows stay in the warehouse)."""
     import mlflow
 
@@ -52,7 +52,7 @@ def _dataset(frame: pd.DataFrame, name: str, digest: str):
         pd.DataFrame({"customer_id": frame["customer_id"].astype(str).to_numpy(dtype=object),
                       "snapshot_date": pd.to_datetime(frame["snapshot_date"]).to_numpy()},
                      index=frame.index),
-        feature_matrix(frame),  # float64, as the model sees it
+        feature_matrix(frame, features),  # float64, as the model sees it
     ], axis=1)
     data[LABEL_COLUMN] = as_float(frame[LABEL_COLUMN])
     return mlflow.data.from_pandas(data, name=name, digest=digest[:16], targets=LABEL_COLUMN)
@@ -72,8 +72,16 @@ def train_and_track(
     min_gap_days: int = 0,
     drift_threshold: float = 0.2,
     make_plots: bool = True,
+    model_name: str | None = None,
+    dataset_name: str = "customer_snapshots",
 ) -> TrainingResult:
     """Train the churn model on `customer_snapshots` and record it in MLflow.
+
+    The same pipeline trains the return model on `lapsed_customer_snapshots` (model_name
+    `return_xgboost`, dataset_name `lapsed_customer_snapshots`): same label (no interaction in
+    the window), same metrics, its own registered model and champion. Features that are empty
+    or constant in the labelled rows (a shop without tickets has no complaints) are left out
+    of the model and listed in the run (param `dropped_features`, tag and lineage).
 
     Served probability = calibrator(raw XGBoost probability); the calibrator is the identity
     unless the validation ECE exceeds max_ece and calibration helps (see
@@ -89,6 +97,7 @@ def train_and_track(
     from ml import dataset, drift, evaluate, explain, plots, registry, train
     from ml.tracking import MlflowTracking, code_version
 
+    model_name = model_name or registry.MODEL_NAME
     split = dataset.time_split(snapshots, min_gap_days=min_gap_days)
     X_train, y_train = split.X_train, split.y_train
     X_valid, y_valid = split.X_valid, split.y_valid
@@ -117,7 +126,8 @@ def train_and_track(
         "baseline_logreg_pr_auc": logreg["pr_auc"],
         "baseline_logreg_brier": logreg["brier"],
     })
-    drift_report = drift.feature_drift(split.train, split.latest, threshold=drift_threshold)
+    drift_report = drift.feature_drift(split.train, split.latest, features=split.features,
+                                       threshold=drift_threshold)
     metrics["drift_max_psi"] = drift_report.max_psi
     metrics["best_iteration"] = float(model.best_iteration)
 
@@ -148,12 +158,16 @@ def train_and_track(
                                "calibration_method": calibration.calibrator.method,
                                "calibration_max_ece": max_ece,
                                "min_gap_days": min_gap_days,
-                               "n_features": len(FEATURE_NAMES)})
+                               "n_features": len(split.features),
+                               "dropped_features": ", ".join(split.dropped_features)[:6000]
+                               or "none"})
+            mlflow.set_tag("dropped_features", ", ".join(split.dropped_features) or "none")
             mlflow.log_metrics(metrics)
-            mlflow.log_input(_dataset(split.train, "customer_snapshots_train", split.data_hash),
+            mlflow.log_input(_dataset(split.train, f"{dataset_name}_train", split.data_hash,
+                                      split.features),
                              context="training")
-            mlflow.log_input(_dataset(split.validation, "customer_snapshots_validation",
-                                      split.data_hash), context="validation")
+            mlflow.log_input(_dataset(split.validation, f"{dataset_name}_validation",
+                                      split.data_hash, split.features), context="validation")
             with tempfile.TemporaryDirectory() as tmp:
                 tmp_dir = Path(tmp)
                 if make_plots:
@@ -181,17 +195,18 @@ def train_and_track(
                 model_format="ubj",
                 signature=infer_signature(X_valid, p_valid),
                 input_example=example,
-                registered_model_name=registry.MODEL_NAME,
-                metadata=registry.model_metadata(calibration.calibrator, FEATURE_NAMES),
+                registered_model_name=model_name,
+                metadata=registry.model_metadata(calibration.calibrator, split.features),
                 pip_requirements=[f"xgboost=={xgb.__version__}", f"mlflow=={mlflow.__version__}"],
             )
             version = str(info.registered_model_version)
             client = tracking.client()
             for key, value in {**version_tags, "run_id": run.info.run_id}.items():
-                client.set_model_version_tag(registry.MODEL_NAME, version, key, value)
+                client.set_model_version_tag(model_name, version, key, value)
             decision = registry.promote_or_challenge(
                 tracking, version=version, challenger_auc=metrics["auc"], X_valid=X_valid,
-                y_valid=y_valid, validation_date=split.lineage["validation_snapshot_date"])
+                y_valid=y_valid, validation_date=split.lineage["validation_snapshot_date"],
+                name=model_name)
             mlflow.set_tags({"model_version": version, "alias": decision.alias,
                              "promotion_reason": decision.reason})
             if decision.champion_auc is not None:

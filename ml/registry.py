@@ -23,6 +23,9 @@ MODEL_NAME = "churn_xgboost"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 CHAMPION_URI = f"models:/{MODEL_NAME}@{CHAMPION}"
+# The return model: same features and label, trained on customers already lapsed at a snapshot.
+RETURN_MODEL_NAME = "return_xgboost"
+RETURN_CHAMPION_URI = f"models:/{RETURN_MODEL_NAME}@{CHAMPION}"
 
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/]+)$")
 _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
@@ -88,6 +91,13 @@ def current_alias_version(client, alias: str, name: str = MODEL_NAME) -> str | N
         return None
     version = aliases.get(alias)
     return str(version) if version is not None else None
+
+
+def has_champion(name: str, *, tracking_uri: str) -> bool:
+    """Whether registered model `name` has a version with alias `champion`."""
+    tracking = MlflowTracking(tracking_uri)
+    with tracking.session():
+        return current_alias_version(tracking.client(), CHAMPION, name) is not None
 
 
 def decide(challenger_auc: float, champion_auc: float | None, *,

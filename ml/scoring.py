@@ -7,9 +7,10 @@ import pandas as pd
 
 from ml.registry import CHAMPION_URI
 
-SCORE_COLUMNS = ("customer_id", "snapshot_date", "churn_probability", "risk_decile",
-                 "reason_1", "reason_2", "reason_3", "churn_cause", "model_version",
-                 "scored_at")
+SCORE_COLUMNS = ("customer_id", "snapshot_date", "population", "churn_probability",
+                 "return_probability", "risk_decile", "reason_1", "reason_2", "reason_3",
+                 "churn_cause", "model_version", "scored_at")
+ACTIVE, LAPSED = "active", "lapsed"
 
 
 def risk_deciles(probability: pd.Series, tie_breaker: pd.Series | None = None) -> pd.Series:
@@ -30,9 +31,13 @@ def risk_deciles(probability: pd.Series, tie_breaker: pd.Series | None = None) -
 
 
 def score(features: pd.DataFrame, *, tracking_uri: str,
-          model_uri: str = CHAMPION_URI) -> pd.DataFrame:
+          model_uri: str = CHAMPION_URI, population: str = ACTIVE) -> pd.DataFrame:
     """Churn probability (calibrated as served), risk decile per snapshot, top 3 reasons and
     the leading cause (ml.explain.leading_cause: price, service, competitor or activity).
+
+    churn_probability is the chance of no interaction within the label window; for the
+    `lapsed` population (scored by the return model) that is the chance of staying away, and
+    return_probability = 1 - churn_probability is their chance of coming back on their own.
 
     features: rows of `customer_snapshots` (keys and ml.features.FEATURE_NAMES; the label, if
     present, is ignored). The alias in model_uri is resolved once, so every row is scored by
@@ -45,12 +50,14 @@ def score(features: pd.DataFrame, *, tracking_uri: str,
     features = features.reset_index(drop=True)
     model = load_served_model(model_uri, tracking_uri=tracking_uri)
     scored_at = pd.Timestamp.now(tz="UTC")
-    X = feature_matrix(features)
+    X = feature_matrix(features, model.feature_names or None)
     out = pd.DataFrame({"customer_id": features["customer_id"].to_numpy(),
-                        "snapshot_date": features["snapshot_date"].to_numpy()},
+                        "snapshot_date": features["snapshot_date"].to_numpy(),
+                        "population": population},
                        index=features.index)
     if len(X):
         out["churn_probability"] = model.predict_proba(X)
+        out["return_probability"] = 1.0 - out["churn_probability"]
         deciles = [risk_deciles(group["churn_probability"], group["customer_id"].astype(str))
                    for _, group in out.groupby("snapshot_date", sort=False)]
         out["risk_decile"] = pd.concat(deciles).reindex(out.index).astype("int64")
@@ -59,6 +66,7 @@ def score(features: pd.DataFrame, *, tracking_uri: str,
         out["churn_cause"] = leading_cause(reasons)
     else:
         out["churn_probability"] = pd.Series(dtype="float64")
+        out["return_probability"] = pd.Series(dtype="float64")
         out["risk_decile"] = pd.Series(dtype="int64")
         for column in ("reason_1", "reason_2", "reason_3", "churn_cause"):
             out[column] = pd.Series(dtype=object)

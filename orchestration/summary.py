@@ -11,16 +11,42 @@ TABLES = ("raw.customers", "raw.orders", "raw.events", "marts.customer_snapshots
           "marts.recall_effect_six_months")
 
 
-def _champion_metrics(env: Environment) -> dict:
+# The share of active customers labelled churned above which the churn window is too short.
+MOSTLY_CHURNED = 0.5
+
+
+def _champion_metrics(env: Environment, name: str = "churn_xgboost") -> dict:
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=env.mlflow_uri)
     try:
-        version = client.get_model_version_by_alias("churn_xgboost", "champion")
+        version = client.get_model_version_by_alias(name, "champion")
     except Exception:  # no registered model yet: the summary says so
         return {}
-    metrics = client.get_run(version.run_id).data.metrics
-    return {"version": version.version, **metrics}
+    run = client.get_run(version.run_id)
+    return {"version": version.version, **run.data.metrics,
+            "dropped_features": run.data.tags.get("dropped_features", "none")}
+
+
+def window_warning(label_rate: float | None, settings: Settings) -> str | None:
+    """A warning when the churn window labels most active customers churned."""
+    if label_rate is None or label_rate <= MOSTLY_CHURNED:
+        return None
+    return (f"Warning: {label_rate:.0%} of active customers are labelled churned within "
+            f"{settings.churn_window_days} days: the window looks too short for how often this "
+            "shop's customers buy. Run `churn-recall suggest` for a churn_days that fits.")
+
+
+def _model_line(title: str, m: dict) -> list[str]:
+    if not m:
+        return [f"{title}: not trained yet"]
+    lines = [f"{title} v{m['version']}: AUC {m.get('auc', float('nan')):.3f}, "
+             f"PR AUC {m.get('pr_auc', float('nan')):.3f}, "
+             f"Brier {m.get('brier', float('nan')):.3f} "
+             f"(recency rule AUC {m.get('baseline_recency_auc', float('nan')):.3f})"]
+    if m.get("dropped_features", "none") != "none":
+        lines.append(f"  empty features left out: {m['dropped_features']}")
+    return lines
 
 
 def render(env: Environment, settings: Settings, seconds: float) -> str:
@@ -31,6 +57,9 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
             lines.append(f"  {t:<36} {warehouse.row_count(con, schema, name):>12,} rows")
         label = con.execute("select avg(is_churned_label) from marts.customer_snapshots "
                             "where is_churned_label is not null").fetchone()[0]
+        customers = con.execute("select count(*) from marts.customer_lifecycle").fetchone()[0]
+        scored = dict(con.execute("select population, count(*) from ml.churn_scores "
+                                  "group by 1").fetchall())
         segments = con.execute(
             "select layer, arm, count(*), any_value(is_layer_underpowered) "
             "from marts.recall_segments group by 1, 2 order by 1, 2").fetchall()
@@ -39,14 +68,16 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
             "conversion_uplift_lower, conversion_uplift_upper, roi "
             "from marts.recall_effect_by_layer where arm = 'treatment' "
             "order by campaign_id, layer").fetchall()
-    m = _champion_metrics(env)
     lines += ["", f"Label rate (churned within {settings.churn_window_days} days): "
                   f"{(label or 0):.1%}"]
-    if m:
-        lines.append(f"Champion churn_xgboost v{m['version']}: AUC {m.get('auc', float('nan')):.3f}"
-                     f", PR AUC {m.get('pr_auc', float('nan')):.3f}, "
-                     f"Brier {m.get('brier', float('nan')):.3f} "
-                     f"(recency rule AUC {m.get('baseline_recency_auc', float('nan')):.3f})")
+    if warning := window_warning(label, settings):
+        lines.append(warning)
+    lines += _model_line("Champion churn_xgboost", _champion_metrics(env))
+    lines += _model_line("Champion return_xgboost (lapsed customers coming back)",
+                         _champion_metrics(env, "return_xgboost"))
+    active, lapsed = scored.get("active", 0), scored.get("lapsed", 0)
+    lines.append(f"Scored: {active + lapsed:,} of {customers:,} customers ({active:,} active with a "
+                 f"churn probability, {lapsed:,} lapsed with a chance of returning)")
     lines += ["", f"Recall wave {settings.campaign_id} (segments):"]
     for layer, arm, n, under in segments:
         flag = "  under-powered" if under else ""

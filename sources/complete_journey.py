@@ -15,7 +15,7 @@ Mapping (source -> contract):
 
 | raw table | from | how |
 |---|---|---|
-| customers | households in transactions (2,469) | customer_id = household_id as text; signup_at = midnight of the first day the household is seen: its first transaction or, for the 154 households mailed a campaign earlier, that campaign's start (the loader's rule "nothing before sign-up" then holds for assignments too); region, acquisition_channel, preferred_channel are unknown in the data and required by the contract: constants `central`, `organic`, `email` (no signal, so no model can learn from them) |
+| customers | households in transactions (2,469) | customer_id = household_id as text; signup_at = midnight of the first day the household is seen: its first transaction or, for the 154 households mailed a campaign earlier, that campaign's start (the loader's rule "nothing before sign-up" then holds for assignments too); region, acquisition_channel, preferred_channel are not in the data: left null (unknown; the contract takes missing descriptive attributes) |
 | orders | baskets (155,848) | order_id = basket_id; ordered_at = the basket's timestamp; gmv = sum(sales_value) (what the retailer received, after loyalty and coupon-match discounts); discount = sum(abs(retail_disc) + abs(coupon_disc) + abs(coupon_match_disc)); coupon_id only when a line has a coupon discount: the campaign coupon_upc redeemed that day by the household on a product of the basket, else `unlinked` (a manufacturer coupon outside the 27 campaigns); status `paid` (the data has no returns or cancellations); delivery_days NULL (in-store) |
 | order_items | transaction lines (1,469,307) | line_number = rank of product_id in the basket; category = product department, lower snake case (`drug_gm`, `meat_pckgd`), `unknown` for the 4,836 lines whose product is not in products; quantity = quantity, except the 8,869 lines with quantity 0 (voids and coupon lines, mostly sales_value 0) stored as 1 because the contract requires >= 1; price = sales_value / quantity rounded to cents (fuel lines record quantity in odd units and round to 0.00; orders.gmv stays exact) |
 | recall_campaigns | campaign_descriptions (27) | campaign_id = campaign number; wave `mixed` (campaigns did not target a churn type); design `observational` (no randomized holdout); holdout_share 0; budget 0 (unknown); started_at / ends_at = start_date / end_date at midnight |
@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 
 PACKAGE_TABLES = ("transactions", "products", "campaigns", "campaign_descriptions", "coupons",
                   "coupon_redemptions")
-DEFAULT_REGION = "central"
-DEFAULT_ACQUISITION_CHANNEL = "organic"
 DEFAULT_CHANNEL = "email"
 PLACEHOLDER_LAYER = "base"
 PLACEHOLDER_CHURN_TYPE = "silent"
@@ -70,7 +68,7 @@ with seen as (
     from cj_campaigns as c join cj_campaign_descriptions as d using (campaign_id)
 )
 select cast(household_id as varchar), date_trunc('day', min(seen_at)),
-    $region, $acquisition, $channel
+    cast(null as varchar), cast(null as varchar), cast(null as varchar)
 from seen
 where household_id in (select household_id from cj_transactions)
 group by household_id
@@ -167,9 +165,7 @@ def load_complete_journey(con) -> dict[str, int]:
     try:
         con.execute("begin transaction")
         try:
-            _insert(con, "customers", _CUSTOMERS,
-                    {"region": DEFAULT_REGION, "acquisition": DEFAULT_ACQUISITION_CHANNEL,
-                     "channel": DEFAULT_CHANNEL})
+            _insert(con, "customers", _CUSTOMERS)
             con.execute(_BASKET_COUPONS)
             _insert(con, "orders", _ORDERS, {"unlinked": UNLINKED_COUPON})
             _insert(con, "order_items", _ORDER_ITEMS, {"unknown": UNKNOWN_CATEGORY})

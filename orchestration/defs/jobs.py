@@ -18,7 +18,7 @@ daily_refresh = dg.define_asset_job(
 
 monthly_retraining = dg.define_asset_job(
     "monthly_retraining",
-    selection=dg.AssetSelection.assets("churn_model", "churn_scores"),
+    selection=dg.AssetSelection.assets("churn_model", "return_model", "churn_scores"),
     description="Train a challenger on the latest snapshots; it replaces the champion only "
                 "when it is better on the same validation snapshot; then re-score.",
     tags={"churn/job": "monthly_retraining"},

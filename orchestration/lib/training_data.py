@@ -16,6 +16,7 @@ import pandas as pd
 from ml.features import FEATURE_NAMES, KEY_COLUMNS, LABEL_COLUMN
 
 SNAPSHOTS = "marts.customer_snapshots"
+LAPSED_SNAPSHOTS = "marts.lapsed_customer_snapshots"
 HASH_BUCKETS = 10_000
 CUSTOMER_BUCKET = f"cast(('0x' || substr(md5(customer_id), 1, 8)) as ubigint) % {HASH_BUCKETS}"
 
@@ -28,11 +29,12 @@ class TrainingRows:
     customer_share: float
 
 
-def load_training_rows(con, *, training_snapshots: int, max_rows: int) -> TrainingRows:
-    counts = con.execute(f"select snapshot_date, count({LABEL_COLUMN}) from {SNAPSHOTS} "
+def load_training_rows(con, *, training_snapshots: int, max_rows: int,
+                       table: str = SNAPSHOTS) -> TrainingRows:
+    counts = con.execute(f"select snapshot_date, count({LABEL_COLUMN}) from {table} "
                          "group by snapshot_date order by snapshot_date").fetchall()
     if not counts:
-        raise ValueError(f"{SNAPSHOTS} is empty: build the churn marts first")
+        raise ValueError(f"{table} is empty: build the churn marts first")
     labelled = [d for d, n in counts if n > 0][-training_snapshots:]
     available = sum(n for d, n in counts if d in labelled)
     dates = sorted({*labelled, counts[-1][0]})
@@ -41,7 +43,7 @@ def load_training_rows(con, *, training_snapshots: int, max_rows: int) -> Traini
     columns = ", ".join(f'"{c}"' for c in (*KEY_COLUMNS, *FEATURE_NAMES, LABEL_COLUMN))
     placeholders = ", ".join("?" for _ in dates)
     sample = f" and {CUSTOMER_BUCKET} < {keep}" if keep < HASH_BUCKETS else ""
-    frame = con.execute(f"select {columns} from {SNAPSHOTS} where snapshot_date in "
+    frame = con.execute(f"select {columns} from {table} where snapshot_date in "
                         f"({placeholders}){sample}", dates).df()
     return TrainingRows(frame, [f"{d:%Y-%m-%d}" for d in dates], int(available),
                         keep / HASH_BUCKETS)

@@ -31,21 +31,20 @@ activity as (
 
 ),
 
-activity_visit_records as (
-
-    select max(last_visit_at) is not null as has_visit_events
-    from customer_days
-
-),
-
-bounds as (
+activity_bounds as (
 
     select
-        visit_records.has_visit_events,
         min(happened_at) as first_activity_at,
         max(happened_at) as last_activity_at
 
     from activity
+
+),
+
+visit_records as (
+
+    select max(last_visit_at) is not null as has_visit_events
+    from customer_days
 
 ),
 
@@ -62,6 +61,7 @@ signup_bounds as (
 bounds as (
 
     select
+        visit_records.has_visit_events,
         cast(coalesce(activity_bounds.first_activity_at, signup_bounds.first_signup_at) as date)
             as data_first_day,
         cast(

@@ -1,11 +1,12 @@
-"""The churn model (trained, evaluated and promoted in MLflow) and the scores it writes back."""
+"""The churn and return models (trained, evaluated and promoted in MLflow) and the scores they
+write back: active customers get a churn probability, lapsed ones a chance of returning."""
 
 
 import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
 from orchestration.lib.metadata import embedded_png
-from orchestration.lib.training_data import SNAPSHOTS
+from orchestration.lib.training_data import LAPSED_SNAPSHOTS, SNAPSHOTS
 from orchestration.lib.warehouse import replace_table
 
 
@@ -13,11 +14,8 @@ def _mlflow_link(platform: PlatformResource, run_id: str, experiment_id: str | N
     return f"http://127.0.0.1:5000/#/experiments/{experiment_id or 0}/runs/{run_id}"
 
 
-@dg.asset(deps=["customer_snapshots"], group_name="ml", kinds={"xgboost", "mlflow"},
-          owners=[OWNER], pool=DUCKDB_POOL)
-def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
-    """XGBoost churn model trained on older snapshots, validated on the newest labelled one,
-    logged to MLflow and promoted to `champion` only when it beats the current champion."""
+def _train(context: dg.AssetExecutionContext, platform: PlatformResource, *, table: str,
+           model_name: str) -> dg.MaterializeResult:
     from ml.pipeline import train_and_track
 
     from orchestration.lib.training_data import load_training_rows
@@ -25,18 +23,24 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
     s, env = platform.settings, platform.env.prepare()
     with platform.connect(read_only=True) as con:
         rows = load_training_rows(con, training_snapshots=s.training_snapshots,
-                                  max_rows=s.max_training_rows)
+                                  max_rows=s.max_training_rows, table=table)
     snapshots = rows.frame
     context.log.info(f"training rows: {len(snapshots):,} of snapshots {', '.join(rows.snapshot_dates)}"
                      f" ({rows.customer_share:.1%} of customers)")
     result = train_and_track(snapshots, tracking_uri=env.mlflow_uri,
                              artifact_root=env.artifact_root, threads=s.xgb_threads,
                              max_rounds=s.xgb_max_rounds, business_cutoff=s.business_cutoff,
-                             drift_threshold=s.drift_psi_threshold)
+                             drift_threshold=s.drift_psi_threshold, model_name=model_name,
+                             dataset_name=table.split(".")[-1])
     context.log.info(f"model version {result.model_version} -> {result.alias}: {result.reason}")
+    dropped = result.lineage.get("dropped_features", [])
+    if dropped:
+        context.log.warning(f"{len(dropped)} empty or constant feature(s) left out of the model: "
+                            f"{', '.join(dropped)}")
     metadata = {f"metric/{k}": float(v) for k, v in result.metrics.items()}
     metadata.update({
         "mlflow_run_id": result.run_id,
+        "registered_model": model_name,
         "model_version": dg.MetadataValue.text(str(result.model_version)),
         "alias": result.alias, "promoted": result.promoted, "reason": result.reason,
         "training_rows": int(result.lineage.get("train_rows", len(snapshots))),
@@ -44,6 +48,7 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
         "labelled_rows_available": rows.labelled_rows_available,
         "labelled_snapshot_dates": dg.MetadataValue.json(
             [*result.lineage["train_snapshot_dates"], result.lineage["validation_snapshot_date"]]),
+        "dropped_features": dg.MetadataValue.json(list(dropped)),
         "mlflow_run": dg.MetadataValue.url(
             _mlflow_link(platform, result.run_id, result.lineage.get("experiment_id"))),
     })
@@ -52,23 +57,67 @@ def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(deps=[churn_model, "customer_snapshots"], group_name="ml",
-          kinds={"xgboost", "duckdb"}, owners=[OWNER], pool=DUCKDB_POOL)
+@dg.asset(deps=["customer_snapshots"], group_name="ml", kinds={"xgboost", "mlflow"},
+          owners=[OWNER], pool=DUCKDB_POOL)
+def churn_model(context: dg.AssetExecutionContext, platform: PlatformResource):
+    """XGBoost churn model trained on older snapshots, validated on the newest labelled one,
+    logged to MLflow and promoted to `champion` only when it beats the current champion."""
+    from ml.registry import MODEL_NAME
+
+    return _train(context, platform, table=SNAPSHOTS, model_name=MODEL_NAME)
+
+
+@dg.asset(deps=["lapsed_customer_snapshots"], group_name="ml", kinds={"xgboost", "mlflow"},
+          owners=[OWNER], pool=DUCKDB_POOL)
+def return_model(context: dg.AssetExecutionContext, platform: PlatformResource):
+    """XGBoost model of whether customers already lapsed at a snapshot come back on their own
+    within the window (`return_xgboost`), trained and promoted like the churn model; skipped
+    with a reason when the lapsed history cannot train one (then the churn model scores them)."""
+    from ml.registry import RETURN_MODEL_NAME
+
+    try:
+        return _train(context, platform, table=LAPSED_SNAPSHOTS, model_name=RETURN_MODEL_NAME)
+    except ValueError as exc:
+        context.log.warning(f"return model not trained: {exc}")
+        return dg.MaterializeResult(metadata={"skipped": str(exc)})
+
+
+@dg.asset(deps=[churn_model, return_model, "customer_snapshots", "lapsed_customer_snapshots"],
+          group_name="ml", kinds={"xgboost", "duckdb"}, owners=[OWNER], pool=DUCKDB_POOL)
 def churn_scores(context: dg.AssetExecutionContext, platform: PlatformResource):
-    """Churn probability, risk decile and top-3 reasons for every customer in the newest
-    snapshot, scored by `models:/churn_xgboost@champion` and written to `ml.churn_scores`."""
-    from ml.scoring import score
+    """Every customer of the newest snapshot, scored: active ones by `churn_xgboost@champion`
+    (churn probability), lapsed ones by `return_xgboost@champion` (chance of returning), each
+    with risk decile, top-3 reasons and leading cause, written to `ml.churn_scores`."""
+    import pandas as pd
+    from ml.registry import RETURN_CHAMPION_URI, RETURN_MODEL_NAME, has_champion
+    from ml.scoring import ACTIVE, LAPSED, score
 
     env = platform.env.prepare()
+    latest = {}
     with platform.connect(read_only=True) as con:
-        latest = con.execute(f"select * from {SNAPSHOTS} where snapshot_date = "
-                             f"(select max(snapshot_date) from {SNAPSHOTS})").df()
-    scores = score(latest, tracking_uri=env.mlflow_uri)
+        for population, table in ((ACTIVE, SNAPSHOTS), (LAPSED, LAPSED_SNAPSHOTS)):
+            latest[population] = con.execute(
+                f"select * from {table} where snapshot_date = "
+                f"(select max(snapshot_date) from {SNAPSHOTS})").df()
+    parts = [score(latest[ACTIVE], tracking_uri=env.mlflow_uri, population=ACTIVE)]
+    if len(latest[LAPSED]):
+        if has_champion(RETURN_MODEL_NAME, tracking_uri=env.mlflow_uri):
+            parts.append(score(latest[LAPSED], tracking_uri=env.mlflow_uri,
+                               model_uri=RETURN_CHAMPION_URI, population=LAPSED))
+        else:
+            context.log.warning("no return_xgboost champion: lapsed customers are scored by "
+                                "the churn model")
+            parts.append(score(latest[LAPSED], tracking_uri=env.mlflow_uri, population=LAPSED))
+    scores = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     with platform.connect() as con:
         rows = replace_table(con, "ml", "churn_scores", scores)
+    counts = scores["population"].value_counts()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
+        "active_customers": int(counts.get(ACTIVE, 0)),
+        "lapsed_customers": int(counts.get(LAPSED, 0)),
         "mean_probability": float(scores["churn_probability"].mean()) if rows else 0.0,
-        "model_version": dg.MetadataValue.text(str(scores["model_version"].iloc[0]) if rows else ""),
-        "snapshot_date": dg.MetadataValue.text(str(latest["snapshot_date"].max())),
+        "model_version": dg.MetadataValue.text(
+            ", ".join(sorted(scores["model_version"].astype(str).unique())) if rows else ""),
+        "snapshot_date": dg.MetadataValue.text(str(latest[ACTIVE]["snapshot_date"].max())),
     })

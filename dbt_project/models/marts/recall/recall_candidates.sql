@@ -1,5 +1,6 @@
 {#- Who could be won back: churned customers plus active ones whose churn score is above
-    at_risk_score_threshold, with value, layer, churn type and the model's top reasons. -#}
+    at_risk_score_threshold, with value, layer, churn type, the model's top reasons and, for
+    customers already lapsed at the newest snapshot, their chance of returning on their own. -#}
 with
 
 lifecycle as (
@@ -28,7 +29,9 @@ joined as (
         v.pre_churn_monthly_gmv,
         v.is_high_value,
         v.is_frequent_buyer,
+        s.population as scored_population,
         s.churn_probability,
+        s.return_probability,
         s.risk_decile,
         coalesce(s.reason_1, l.churn_type) as reason_1,
         s.reason_2,
@@ -46,7 +49,10 @@ final as (
             as candidate_reason
     from joined
     where lifecycle_stage = 'churned'
-        or churn_probability >= {{ var('at_risk_score_threshold') }}
+        or (
+            scored_population = 'active'
+            and churn_probability >= {{ var('at_risk_score_threshold') }}
+        )
 )
 
 select * from final
