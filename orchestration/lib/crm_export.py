@@ -49,17 +49,20 @@ def _register(con, settings: Settings, wave) -> bool:
     if con.execute("select count(*) from raw.recall_campaigns where campaign_id = ?",
                    [cid]).fetchone()[0]:
         return False
-    start = con.execute("select max(event_at) from raw.events").fetchone()[0]
+    start = con.execute("select greatest(max(event_at), (select max(ordered_at) from raw.orders)) "
+                        "from raw.events").fetchone()[0]
     con.execute("begin")
     try:
         con.execute(
-            "insert into raw.recall_campaigns values (?, 'mixed', "
+            "insert into raw.recall_campaigns (campaign_id, wave, started_at, ends_at, budget, "
+            "design, holdout_share) values (?, 'mixed', "
             "date_trunc('day', cast(? as timestamp)) + interval 1 day, "
             "date_trunc('day', cast(? as timestamp)) + interval 31 day, ?, 'randomized', ?)",
             [cid, start, start, settings.recall_budget, settings.holdout_share])
         con.register("_wave", wave)
         con.execute(
-            "insert into raw.recall_assignments select campaign_id, customer_id, layer, "
+            "insert into raw.recall_assignments (campaign_id, customer_id, layer, churn_type, arm, "
+            "offer, channel, assigned_at) select campaign_id, customer_id, layer, "
             "churn_type, arm, offer, channel, "
             "date_trunc('day', cast(? as timestamp)) + interval 1 day + interval 8 hour "
             "from _wave", [start])

@@ -431,6 +431,7 @@ def _table(p: _Parser, t: Table, key, node, defaults: TableMapping | None) -> Ta
             raise p.fail(opt_key, f"{where}: unknown option {name!r} (options: "
                                   f"{', '.join(_TABLE_KEYS)})", table=t.name)
         if name == "columns":
+            spec.lines["columns"] = p.line(opt_key)
             _columns(p, spec, t, value, where)
         elif name == "timestamp_formats":
             deferred_formats = value  # per column wins over timestamp_format: apply last

@@ -31,15 +31,17 @@ def inbox_files(platform: PlatformResource) -> list:
 
 @dg.multi_asset(specs=raw_specs(), name="raw_tables", pool=DUCKDB_POOL)
 def raw_tables(context: dg.AssetExecutionContext, platform: PlatformResource):
-    """Load new files from the inbox (if any) and report row counts of every raw table."""
+    """Load new files from the inbox (if any), with CHURN_HOME/mapping.yml when it exists, and
+    report row counts of every raw table."""
     from orchestration.lib.load_log import record_load
-    from sources.loader import load_directory
+    from sources.loader import default_mapping, load_directory
 
     files = inbox_files(platform)
     with platform.connect() as con:
         create_raw_schema(con)
         if files:
-            report = load_directory(con, platform.env.inbox)
+            report = load_directory(con, platform.env.inbox,
+                                    mapping=default_mapping(platform.env.home))
             record_load(con, report)
             context.log.info(report.summary())
         counts = {t.name: row_count(con, RAW_SCHEMA, t.name) for t in TABLES}
