@@ -16,32 +16,36 @@ REASONS = ("price", "service", "competitor", "activity", "value")
 
 @dataclass(frozen=True)
 class Feature:
+    """One feature: its name, the business reason it speaks for, and the raw table it needs
+    (without that table it is empty, and training leaves it out)."""
+
     name: str
     reason: str
+    source: str = "orders"
     categorical: bool = False
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("tenure_days", "value"),
+    Feature("tenure_days", "value", "customers"),
     Feature("days_since_last_interaction", "activity"),
     Feature("days_since_last_order", "activity"),
-    Feature("visits_per_week_1m", "activity"),
-    Feature("visits_per_week_3m", "activity"),
-    Feature("visit_trend", "activity"),
-    Feature("recent_visits", "activity"),
-    Feature("visits_per_week_12m", "activity"),
-    Feature("visit_overdue_ratio", "activity"),
+    Feature("visits_per_week_1m", "activity", "events"),
+    Feature("visits_per_week_3m", "activity", "events"),
+    Feature("visit_trend", "activity", "events"),
+    Feature("recent_visits", "activity", "events"),
+    Feature("visits_per_week_12m", "activity", "events"),
+    Feature("visit_overdue_ratio", "activity", "events"),
     Feature("active_days_1m", "activity"),
-    Feature("views_1m", "activity"),
-    Feature("reviews_3m", "activity"),
-    Feature("add_to_cart_1m", "price"),
-    Feature("add_to_cart_per_visit_1m", "price"),
-    Feature("cart_without_order_ratio_1m", "price"),
-    Feature("promo_views_1m", "price"),
-    Feature("promo_views_per_visit_1m", "price"),
-    Feature("searches_1m", "activity"),
-    Feature("competitor_searches_1m", "competitor"),
-    Feature("competitor_search_share_3m", "competitor"),
+    Feature("views_1m", "activity", "events"),
+    Feature("reviews_3m", "activity", "events"),
+    Feature("add_to_cart_1m", "price", "events"),
+    Feature("add_to_cart_per_visit_1m", "price", "events"),
+    Feature("cart_without_order_ratio_1m", "price", "events"),
+    Feature("promo_views_1m", "price", "events"),
+    Feature("promo_views_per_visit_1m", "price", "events"),
+    Feature("searches_1m", "activity", "events"),
+    Feature("competitor_searches_1m", "competitor", "events"),
+    Feature("competitor_search_share_3m", "competitor", "events"),
     Feature("orders_1m", "activity"),
     Feature("orders_3m", "value"),
     Feature("orders_12m", "value"),
@@ -55,16 +59,21 @@ FEATURES: tuple[Feature, ...] = (
     Feature("returns_12m", "service"),
     Feature("avg_delivery_days_3m", "service"),
     Feature("late_deliveries_3m", "service"),
-    Feature("complaints_3m", "service"),
-    Feature("complaints_12m", "service"),
-    Feature("inquiries_3m", "service"),
-    Feature("avg_first_response_minutes_3m", "service"),
-    Feature("avg_satisfaction_3m", "service"),
-    Feature("category_breadth_3m", "value"),
-    Feature("tier_rank", "value"),
-    Feature("days_to_tier_expiry", "value"),
-    Feature("referrals_12m", "value"),
+    Feature("complaints_3m", "service", "support_tickets"),
+    Feature("complaints_12m", "service", "support_tickets"),
+    Feature("inquiries_3m", "service", "support_tickets"),
+    Feature("avg_first_response_minutes_3m", "service", "support_tickets"),
+    Feature("avg_satisfaction_3m", "service", "support_tickets"),
+    Feature("category_breadth_3m", "value", "order_items"),
+    Feature("tier_rank", "value", "memberships"),
+    Feature("days_to_tier_expiry", "value", "memberships"),
+    Feature("referrals_12m", "value", "referrals"),
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+
+
+def features_needing(table: str) -> tuple[str, ...]:
+    """The features that stay empty when raw table `table` holds no rows."""
+    return tuple(f.name for f in FEATURES if f.source == table)
 REASON_OF: dict[str, str] = {f.name: f.reason for f in FEATURES}

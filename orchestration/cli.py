@@ -81,12 +81,17 @@ def cmd_materialize(args) -> int:
     from orchestration.runner import STAGES, materialize
 
     env = _env(args)
-    _, overrides = _settings(env, args)
+    settings, overrides = _settings(env, args)
     if not env.warehouse.exists():
         raise SystemExit(f"no warehouse at {env.warehouse}: run `churn-recall demo` or "
                          "`churn-recall load DIR` first")
     stages = tuple(args.stage) if args.stage else STAGES
+    started = time.perf_counter()
     materialize(str(env.home), overrides, stages=stages, progress=_say)
+    if stages == STAGES:
+        from orchestration import summary
+
+        _say(summary.render(env, settings, time.perf_counter() - started))
     return 0
 
 
@@ -142,6 +147,47 @@ def cmd_load(args) -> int:
     return 0
 
 
+def _missing_table_effects(tables) -> list[str]:
+    """What stays empty without each optional table: marts and signals (the contract's
+    `without`) and the churn model's features (ml.features), which training leaves out."""
+    from ml.features import features_needing
+    from sources.contract import table
+
+    lines = ["What the missing optional tables mean:"] if tables else []
+    for name in tables:
+        lines.append(f"  {name}: {table(name).without or 'nothing downstream depends on it'}")
+        if features := features_needing(name):
+            lines.append(f"    empty features (left out of training): {', '.join(features)}")
+    return lines
+
+
+def cmd_suggest(args) -> int:
+    """Gaps between purchases and the churn window that fits them."""
+    from ml.window import inter_purchase_gaps, render, suggest_churn_days
+
+    from orchestration.lib import warehouse
+
+    env = _env(args)
+    settings, _ = _settings(env, args)
+    if not env.warehouse.exists():
+        raise SystemExit(f"no warehouse at {env.warehouse}: load data first "
+                         "(`churn-recall load DIR` or `churn-recall demo`)")
+    with warehouse.connect(env.warehouse, read_only=True) as con:
+        orders = con.execute(
+            "select customer_id, ordered_at from raw.orders "
+            "where coalesce(status, 'paid') = 'paid' order by customer_id, ordered_at").df()
+    gaps, repeat_customers = inter_purchase_gaps(orders["customer_id"], orders["ordered_at"])
+    try:
+        suggestion = suggest_churn_days(gaps, current_churn_days=settings.churn_days,
+                                        quantile=args.quantile, n_customers=repeat_customers)
+    except ValueError as exc:
+        _say(f"error: {exc}")
+        return 2
+    _say(f"Paid orders of {orders['customer_id'].nunique():,} customers in {env.warehouse}:")
+    _say(render(suggestion))
+    return 0
+
+
 def _check_load(env: Environment, directory: Path, mapping) -> int:
     """`load --check`: every check and the whole load, rolled back; nothing is written. Exit 0
     when no row would be quarantined, 1 when some would, 2 when the load would be refused."""
@@ -163,6 +209,8 @@ def _check_load(env: Environment, directory: Path, mapping) -> int:
             _say(f"error: {exc}")
             return 2
     _say(report.summary())
+    for line in _missing_table_effects(report.missing_optional_tables):
+        _say(line)
     if report.quarantined:
         _say(f"{report.quarantined:,} row(s) would be quarantined; nothing was written.")
         return 1
@@ -366,6 +414,13 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--no-serve", dest="serve", action="store_false",
                       help="only generate the docs into CHURN_HOME/dbt_docs")
     docs.set_defaults(func=cmd_docs)
+
+    suggest = with_set(sub.add_parser(
+        "suggest", help="recommend churn_days (and the label window) from the gaps between "
+                        "purchases"))
+    suggest.add_argument("--quantile", type=float, default=0.9,
+                         help="share of purchase gaps a still-loyal customer may take (0.9)")
+    suggest.set_defaults(func=cmd_suggest)
 
     contract = sub.add_parser("contract", help="regenerate the dbt sources file from the contract")
     contract.set_defaults(func=cmd_contract)

@@ -69,6 +69,7 @@ class Table:
     required: bool = False
     references: tuple[ForeignKey, ...] = field(default_factory=tuple)
     time_column: str | None = None
+    without: str = ""
 
     @property
     def column_names(self) -> list[str]:
@@ -146,6 +147,7 @@ TABLES: tuple[Table, ...] = (
             _c("price", MONEY, "Unit price.", min_value=0),
         ),
         key=("order_id", "line_number"),
+        without="category breadth and top category are empty; the core layer's category discount has no category",
         references=(ForeignKey("order_id", "orders", "order_id"),),
     ),
     Table(
@@ -163,6 +165,7 @@ TABLES: tuple[Table, ...] = (
                "True when a search named a competitor (searches only).", nullable=True),
         ),
         key=("event_id",),
+        without="visit, cart, promotion-view and search signals are empty; orders stand in for visits in the warning stage; activation is measured by orders",
         references=(ForeignKey("customer_id", "customers", "customer_id"),),
         time_column="event_at",
     ),
@@ -181,6 +184,7 @@ TABLES: tuple[Table, ...] = (
                nullable=True, min_value=1, max_value=5),
         ),
         key=("ticket_id",),
+        without="complaint, response-time and satisfaction signals are empty; service-dissatisfied churn types come from late deliveries and returns only",
         references=(ForeignKey("customer_id", "customers", "customer_id"),),
         time_column="opened_at",
     ),
@@ -196,6 +200,7 @@ TABLES: tuple[Table, ...] = (
             _c("expires_at", "TIMESTAMP", "When this tier expires.", nullable=True),
         ),
         key=("customer_id", "changed_at"),
+        without="every customer is tier basic; no tier-expiry trigger",
         references=(ForeignKey("customer_id", "customers", "customer_id"),),
         time_column="changed_at",
     ),
@@ -208,6 +213,7 @@ TABLES: tuple[Table, ...] = (
             _c("referred_at", "TIMESTAMP", "When the referral happened (UTC)."),
         ),
         key=("referred_customer_id",),
+        without="referral counts are empty (six-month referrals are 0)",
         references=(ForeignKey("referrer_id", "customers", "customer_id"),),
         time_column="referred_at",
     ),
@@ -226,6 +232,7 @@ TABLES: tuple[Table, ...] = (
                min_value=0, max_value=1),
         ),
         key=("campaign_id",),
+        without="no past campaign: the effect tables are empty until a wave is exported and tracked",
         time_column="started_at",
     ),
     Table(
@@ -242,6 +249,7 @@ TABLES: tuple[Table, ...] = (
             _c("assigned_at", "TIMESTAMP", "When the customer was assigned (UTC)."),
         ),
         key=("campaign_id", "customer_id"),
+        without="no past campaign: the effect tables are empty until a wave is exported and tracked",
         references=(
             ForeignKey("campaign_id", "recall_campaigns", "campaign_id"),
             ForeignKey("customer_id", "customers", "customer_id"),
@@ -266,6 +274,7 @@ TABLES: tuple[Table, ...] = (
             _c("cost", MONEY, "Cost of the contact.", min_value=0),
         ),
         key=("touch_id",),
+        without="no touch funnel: the dashboard's sent/opened/clicked/redeemed counts are 0",
         references=(ForeignKey("campaign_id", "recall_campaigns", "campaign_id"),),
         time_column="sent_at",
     ),

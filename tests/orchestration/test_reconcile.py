@@ -20,12 +20,12 @@ LATER = datetime(2025, 1, 2)
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    """Five good customers and one from an unknown region; orders with one orphan."""
+    """Five good customers and one with an impossible sign-up date; orders with one orphan."""
     d = tmp_path / "shop"
     write_csv(d, "customers", "customer_id,signup_at,region,acquisition_channel,"
                "preferred_channel", [f"c{i},2024-01-0{i},north,organic,email"
                                      for i in range(1, 6)]
-               + ["c9,2024-01-09,mars,organic,email"])
+               + ["c9,2024-19-09,north,organic,email"])
     write_csv(d, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
                "delivery_days", [f"o{i},c{1 + i % 5},2024-03-0{i},10,0,,paid,2"
                                  for i in range(1, 8)] + ["o99,c77,2024-03-09,5,0,,paid,1"])
