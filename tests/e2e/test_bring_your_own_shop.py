@@ -119,8 +119,8 @@ def test_dry_run_lists_missing_tables_and_empty_features(shop):
 def test_load_maps_names_formats_and_values(shop):
     home, export, runs = shop
     assert runs["load"].returncode == 0, runs["load"].stdout[-3000:] + runs["load"].stderr
-    (customers,), (orders,) = _query(home, "select count(*) from raw.customers"), _query(
-        home, "select count(*) from raw.orders")
+    customers = _query(home, "select count(*) from raw.customers")[0][0]
+    orders = _query(home, "select count(*) from raw.orders")[0][0]
     assert (customers, orders) == (export["customers"], export["orders"])
     assert _query(home, "select count(*) from raw_quarantine.orders")[0][0] == 0
     assert float(_query(home, "select sum(gmv) from raw.orders")[0][0]) == pytest.approx(
@@ -153,7 +153,9 @@ def test_materialize_scores_every_customer(shop):
     assert customers > 0 and sum(populations.values()) == customers
     assert populations.get("active", 0) > 0 and populations.get("lapsed", 0) > 0
     assert _query(home, "select count(*) from ml.churn_scores where churn_probability is null "
-                        "or return_probability is null or reason_1 is null")[0][0] == 0
+                        "or return_probability is null or churn_cause is null")[0][0] == 0
+    assert _query(home, "select count(*) from ml.churn_scores where churn_probability > 0.5 "
+                        "and reason_1 is null")[0][0] == 0
     assert _query(home, "select count(*) from marts.recall_candidates "
                         "where return_probability is null")[0][0] == 0
     assert _query(home, "select count(*) from marts.customer_lifecycle "
