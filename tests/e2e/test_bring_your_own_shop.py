@@ -154,8 +154,8 @@ def test_materialize_scores_every_customer(shop):
     assert populations.get("active", 0) > 0 and populations.get("lapsed", 0) > 0
     assert _query(home, "select count(*) from ml.churn_scores where churn_probability is null "
                         "or return_probability is null or churn_cause is null")[0][0] == 0
-    assert _query(home, "select count(*) from ml.churn_scores where churn_probability > 0.5 "
-                        "and reason_1 is null")[0][0] == 0
+    assert _query(home, "select count(*) from ml.churn_scores where population = 'active' "
+                        "and churn_probability > 0.7 and reason_1 is null")[0][0] == 0
     assert _query(home, "select count(*) from marts.recall_candidates "
                         "where return_probability is null")[0][0] == 0
     assert _query(home, "select count(*) from marts.customer_lifecycle "
