@@ -31,8 +31,8 @@ def main() -> None:
     from ml import clv
     from ml.scoring import score
     from orchestration.environment import current
-    from orchestration.lib import warehouse
     from orchestration.settings import load_settings
+    from sources import warehouse
 
     env = current()
     settings = load_settings(env.home, {})

@@ -4,6 +4,11 @@ The table is streamed as Arrow record batches of `chunk_rows` rows (one query, s
 snapshot), each batch becomes a DataFrame of only the columns the chunk rules need, and GX
 validates it; counts add up across chunks. Key uniqueness, row counts, schema and references
 need the whole table and are answered by SQL. Results are plain dataclasses.
+
+A `GxRunner` owns its GX context (built once, on first use, reused for every table and chunk it
+validates) and the results it produced, for `build_data_docs`. Nothing is kept at module level:
+two runs in one process, each with its own runner, never see each other's context or results.
+`validate_table()` is the one-off form (a runner of its own per call).
 """
 
 from __future__ import annotations
@@ -33,11 +38,9 @@ from expectations.spec import (
     SuiteSpec,
 )
 
-__all__ = ["ExpectationResult", "SuiteResult", "build_data_docs", "validate_table"]
+__all__ = ["ExpectationResult", "GxRunner", "SuiteResult", "build_data_docs", "validate_table"]
 
 SAMPLE_SIZE = gx_adapter.SAMPLE_SIZE
-# Results of this process's validations, latest per suite, for `build_data_docs()`.
-_recent: dict[str, SuiteResult] = {}
 
 
 def _q(name: str) -> str:
@@ -168,8 +171,8 @@ def _frames(reader, chunk_rows: int) -> Iterator:
         yield pa.Table.from_batches(pending).to_pandas()
 
 
-def _chunk_rules(con, schema: str, table: str, suite: SuiteSpec,
-                 columns: list[tuple[str, str]], chunk_rows: int
+def _chunk_rules(validator: gx_adapter.GxValidator, con, schema: str, table: str,
+                 suite: SuiteSpec, columns: list[tuple[str, str]], chunk_rows: int
                  ) -> tuple[dict[int, ExpectationResult], int]:
     types = dict(columns)
     specs = suite.of_scope(CHUNK)
@@ -190,14 +193,14 @@ def _chunk_rules(con, schema: str, table: str, suite: SuiteSpec,
              f"from {_q(schema)}.{_q(table)}")
     totals: dict[int, list] = {j: [True, 0, 0, [], ""] for j in range(len(runnable))}
     chunks = 0
-    gx_adapter.prepare(runnable_suite)  # import GX before the query is open, not during it
+    validator.prepare(runnable_suite)  # import GX before the query is open, not during it
     # DuckDB draws a progress bar for a query open > 2 s; here it would only be GX's time.
     progress = con.execute("select current_setting('enable_progress_bar')").fetchone()[0]
     con.execute("set enable_progress_bar = false")
     try:
         for frame in _frames(con.sql(query).to_arrow_reader(chunk_rows), chunk_rows):
             chunks += 1
-            outcome = gx_adapter.validate_frame(runnable_suite, frame)
+            outcome = validator.validate_frame(runnable_suite, frame)
             for j, o in outcome.items():
                 total = totals[j]
                 total[0] = total[0] and o.success
@@ -214,33 +217,67 @@ def _chunk_rules(con, schema: str, table: str, suite: SuiteSpec,
     return results, chunks
 
 
+class GxRunner:
+    """Validates tables with one GX context of its own and keeps the latest result per suite.
+
+    Make one per run (a check execution, a benchmark phase) and validate every table of that run
+    with it: GX is set up once per runner, and `build_data_docs()` reports this runner's results
+    only."""
+
+    def __init__(self, validator: gx_adapter.GxValidator | None = None) -> None:
+        self._validator = validator or gx_adapter.GxValidator()
+        self._results: dict[str, SuiteResult] = {}
+
+    @property
+    def results(self) -> list[SuiteResult]:
+        """The latest result of every suite this runner validated, in first-validated order."""
+        return list(self._results.values())
+
+    def prepare(self, suite: SuiteSpec | None = None) -> None:
+        """Import GX and build the context (and the suite's validation definition) now."""
+        self._validator.prepare(suite)
+
+    def validate_table(self, con, schema: str, table: str, suite_name: str | None = None,
+                       chunk_rows: int = 500_000, *, suite: SuiteSpec | None = None
+                       ) -> SuiteResult:
+        """Validate `schema.table` with its suite (by name, the one registered for the table,
+        or the `suite` given) and return the aggregated result. Raises LookupError if the table
+        is absent."""
+        if chunk_rows < 1:
+            raise ValueError("chunk_rows must be >= 1")
+        started = time.perf_counter()
+        spec = suite or (get_suite(suite_name) if suite_name else suite_for(schema, table))
+        columns = _columns(con, schema, table)
+        if not columns:
+            raise LookupError(f"table {schema}.{table} does not exist")
+        rows = con.execute(f"select count(*) from {_q(schema)}.{_q(table)}").fetchone()[0]
+        by_index = {i: _table_rule(con, schema, table, e, columns, rows)
+                    for i, e in spec.of_scope(TABLE)}
+        chunk_results, chunks = _chunk_rules(self._validator, con, schema, table, spec, columns,
+                                             chunk_rows)
+        by_index.update(chunk_results)
+        results = tuple(by_index[i] for i in sorted(by_index))
+        outcome = SuiteResult(
+            suite_name=spec.name, schema=schema, table=table,
+            success=all(r.success for r in results), evaluated_rows=rows, chunks=chunks,
+            results=results, duration_s=round(time.perf_counter() - started, 3))
+        self._results[spec.name] = outcome
+        return outcome
+
+    def build_data_docs(self, result_dir: Path, results: list[SuiteResult] | None = None
+                        ) -> Path:
+        """`build_data_docs` of `results`, default: this runner's latest result per suite."""
+        return build_data_docs(result_dir, self.results if results is None else results)
+
+
 def validate_table(con, schema: str, table: str, suite_name: str | None = None,
                    chunk_rows: int = 500_000, *, suite: SuiteSpec | None = None) -> SuiteResult:
-    """Validate `schema.table` with its suite (by name, the one registered for the table, or
-    the `suite` given) and return the aggregated result. Raises LookupError if the table is
-    absent."""
-    if chunk_rows < 1:
-        raise ValueError("chunk_rows must be >= 1")
-    started = time.perf_counter()
-    spec = suite or (get_suite(suite_name) if suite_name else suite_for(schema, table))
-    columns = _columns(con, schema, table)
-    if not columns:
-        raise LookupError(f"table {schema}.{table} does not exist")
-    rows = con.execute(f"select count(*) from {_q(schema)}.{_q(table)}").fetchone()[0]
-    by_index = {i: _table_rule(con, schema, table, e, columns, rows)
-                for i, e in spec.of_scope(TABLE)}
-    chunk_results, chunks = _chunk_rules(con, schema, table, spec, columns, chunk_rows)
-    by_index.update(chunk_results)
-    results = tuple(by_index[i] for i in sorted(by_index))
-    outcome = SuiteResult(
-        suite_name=spec.name, schema=schema, table=table,
-        success=all(r.success for r in results), evaluated_rows=rows, chunks=chunks,
-        results=results, duration_s=round(time.perf_counter() - started, 3))
-    _recent[spec.name] = outcome
-    return outcome
+    """`GxRunner.validate_table` with a runner of its own: for one table. To validate several,
+    make one `GxRunner` and reuse it (GX is then set up once)."""
+    return GxRunner().validate_table(con, schema, table, suite_name, chunk_rows, suite=suite)
 
 
-def build_data_docs(result_dir: Path, results: list[SuiteResult] | None = None) -> Path:
-    """Write an HTML report (and the results as JSON) under `result_dir`; default: the latest
-    result of every suite validated in this process. Returns the index.html path."""
-    return _build_docs(Path(result_dir), list(_recent.values()) if results is None else results)
+def build_data_docs(result_dir: Path, results: list[SuiteResult]) -> Path:
+    """Write an HTML report (and the results as JSON) of `results` under `result_dir`. Returns
+    the index.html path."""
+    return _build_docs(Path(result_dir), list(results))

@@ -9,6 +9,11 @@ correction), for any treatment/control split:
 
     z_{1-alpha/2} * sqrt(pbar*(1-pbar)*(1/n_t + 1/n_c)) + z_{power} * sqrt(p_t*q_t/n_t + p_c*q_c/n_c)
         = |p_t - p_c|,   pbar = (n_t*p_t + n_c*p_c) / (n_t + n_c).
+
+This is the one definition of the minimum detectable effect: the dbt macro
+`minimum_detectable_effects` (dbt_project/macros/recall_stats.sql, recall_segments'
+layer_minimum_detectable_effect) runs the same bisection in SQL, and
+tests/dbt/test_experiment_stats.py keeps the two equal.
 """
 
 from __future__ import annotations
@@ -71,9 +76,11 @@ def minimum_detectable_effect(n_treatment: int, n_control: int, base_rate: float
     """Smallest absolute lift over base_rate detectable with these arm sizes (increase only).
 
     The inverse of `sample_size_per_arm`, solved by bisection; NaN when even the largest
-    possible lift (to a rate of 1) cannot be detected.
+    possible lift (to a rate of 1) cannot be detected. A base_rate of 0 (no control conversion
+    observed yet) is allowed: the variance under the alternative keeps the effect positive.
     """
-    _check_rate("base_rate", base_rate)
+    if not 0.0 <= base_rate < 1.0:
+        raise ValueError(f"base_rate={base_rate} must lie in [0, 1)")
     _check_rate("alpha", alpha)
     _check_rate("power", power)
     if n_treatment < 1 or n_control < 1:

@@ -1,6 +1,10 @@
 """`churn-recall`: run the demo, materialize, load files, export a wave, open the UIs.
 
 Heavy libraries (dagster, dbt, mlflow, GX) are imported inside the commands that need them.
+
+The pipeline commands (demo, materialize, export, load) print one line per stage and the summary;
+the full output (dbt, Dagster, MLflow, warnings) goes to CHURN_HOME/logs/<command>-<time>.log
+(`orchestration.console`), whose path they print. `--verbose` prints everything instead.
 """
 
 from __future__ import annotations
@@ -12,8 +16,19 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.console import Console, Transient, log_path
 from orchestration.environment import DBT_PROJECT_DIR, Environment, current
-from orchestration.settings import SettingsError, load_settings, parse_overrides
+from orchestration.settings import load_settings, parse_overrides
+
+# Commands whose output goes to a log file under CHURN_HOME/logs (unless --verbose).
+LOGGED_COMMANDS = ("demo", "materialize", "export", "load")
+# Expected failures: one `error:` sentence and an exit code, no traceback (by class name, so
+# that no heavy module is imported to recognise them).
+EXPECTED_ERRORS = {"SettingsError": 2, "LoadError": 2, "PipelineError": 1,
+                   "WarehouseBusyError": 1, "DbtParseError": 1}
+# Commands that load the Dagster definitions: the dbt prepare step runs before them.
+PREPARED_COMMANDS = ("demo", "materialize", "export", "ui")
+_console = Console()
 
 
 def _env(args) -> Environment:
@@ -30,13 +45,19 @@ def _settings(env: Environment, args):
 
 
 def _say(msg: str) -> None:
-    print(msg, flush=True)
+    """A line for the terminal (and the run's log); a `Transient` one is a status line."""
+    _console.say(msg)
+
+
+def _status(msg: str) -> None:
+    """Progress that the next line replaces (shown on a terminal only)."""
+    _console.say(Transient(msg))
 
 
 def cmd_demo(args) -> int:
     from orchestration import summary
-    from orchestration.lib import warehouse
     from orchestration.runner import materialize
+    from sources import warehouse
     from sources.simulator import SimulationConfig, simulate_to_duckdb
 
     env = _env(args)
@@ -48,7 +69,7 @@ def cmd_demo(args) -> int:
     cfg = SimulationConfig(customers=args.customers, months=args.months, seed=args.seed,
                            holdout_share=settings.holdout_share)
     with warehouse.connect(env.warehouse) as con:
-        simulate_to_duckdb(con, cfg, progress=_say)
+        simulate_to_duckdb(con, cfg, progress=_status)
     materialize(str(env.home), overrides, progress=_say)
     if args.respond:
         _close_the_loop(env, overrides, settings)
@@ -61,11 +82,13 @@ def _close_the_loop(env: Environment, overrides: dict, settings) -> None:
 
     Only the effect side is rebuilt (staging models are views; the data bounds are refreshed);
     marts, model and scores stay as they were when the wave was selected."""
-    from orchestration.lib import warehouse
     from orchestration.runner import materialize
+    from sources import warehouse
+    from sources.crm_export import crm_path
     from sources.simulator import respond
 
-    export = env.exports / settings.campaign_id / f"crm_{settings.campaign_id}.parquet"
+
+    export = crm_path(env.exports, settings.campaign_id, "parquet")
     import pandas as pd
 
     wave = pd.read_parquet(export)
@@ -96,7 +119,7 @@ def cmd_materialize(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from orchestration.lib import warehouse
+    from sources import warehouse
     from sources.contract import create_raw_schema
 
     if (args.directory is None) == (not args.complete_journey):
@@ -119,7 +142,6 @@ def cmd_load(args) -> int:
         for name, rows in counts.items():
             _say(f"  raw.{name:<{width}} {rows:>10,}")
     else:
-        from orchestration.lib.load_log import record_load
         from sources.loader import LoadError, default_mapping, load_directory, load_mapping
 
         directory = Path(args.directory)
@@ -141,7 +163,6 @@ def cmd_load(args) -> int:
             except LoadError as exc:
                 _say(f"error: {exc}")
                 return 2
-            record_load(con, report)
         _say(report.summary())
     _say("Next: `churn-recall materialize` builds marts, model, segments and effect tables.")
     return 0
@@ -165,7 +186,7 @@ def cmd_suggest(args) -> int:
     """Gaps between purchases and the churn window that fits them."""
     from ml.window import inter_purchase_gaps, render, suggest_churn_days
 
-    from orchestration.lib import warehouse
+    from sources import warehouse
 
     env = _env(args)
     settings, _ = _settings(env, args)
@@ -195,7 +216,7 @@ def _check_load(env: Environment, directory: Path, mapping) -> int:
 
     import duckdb
 
-    from orchestration.lib import warehouse
+    from sources import warehouse
     from sources.loader import LoadError, check_directory
 
     if env.warehouse.exists():  # orphans and duplicates are checked against what raw holds
@@ -243,6 +264,8 @@ def cmd_ui(args) -> int:
     # set MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true to have it back.
     child_env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     host = args.host
+    # Links to MLflow runs in Dagster point at this server (unless set, e.g. for a proxy).
+    child_env.setdefault("CHURN_MLFLOW_UI_URL", f"http://{host}:{args.mlflow_port}")
     bin_dir = ui.BIN_DIR
     commands = {
         "dagster": [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions",
@@ -343,6 +366,21 @@ def cmd_docs(args) -> int:
     return 0 if proc.returncode in (0, None, -2, -15) else proc.returncode
 
 
+def cmd_prepare(args) -> int:
+    """The dbt prepare step: `dbt parse` when the manifest is missing or out of date."""
+    _say(f"dbt manifest ready: {_prepare_dbt()}")
+    return 0
+
+
+def _prepare_dbt() -> Path:
+    """Build the manifest the definitions load (importing them never parses dbt)."""
+    from orchestration.lib.dbt_manifest import is_stale, prepare
+
+    if is_stale(DBT_PROJECT_DIR):
+        _status("Parsing the dbt project (manifest missing or out of date) ...")
+    return prepare(DBT_PROJECT_DIR)
+
+
 def cmd_contract(args) -> int:
     from sources import dbt_sources
 
@@ -356,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="churn-recall",
         description="Churn prediction and win-back platform (dbt + Dagster + XGBoost + MLflow).")
     parser.add_argument("--home", help="CHURN_HOME (default: $CHURN_HOME or ./.churn)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print every log line (dbt, Dagster, MLflow) to the terminal "
+                             "instead of writing them to CHURN_HOME/logs")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_set(p):
@@ -424,22 +465,60 @@ def build_parser() -> argparse.ArgumentParser:
 
     contract = sub.add_parser("contract", help="regenerate the dbt sources file from the contract")
     contract.set_defaults(func=cmd_contract)
+
+    prepare = sub.add_parser("prepare", help="build the dbt manifest the Dagster definitions "
+                                             "load (dbt parse, when missing or out of date)")
+    prepare.set_defaults(func=cmd_prepare)
     return parser
 
 
+def _error_sentence(exc: BaseException) -> str:
+    sentence = getattr(exc, "sentence", None) or str(exc).strip()
+    return sentence.splitlines()[0] if sentence else type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    global _console
     args = build_parser().parse_args(argv)
+    log_file = None
+    if args.command in LOGGED_COMMANDS and not args.verbose:
+        home = Path(args.home).resolve() if args.home else current().home
+        log_file = log_path(home / "logs", args.command)
+        os.environ.setdefault("DBT_USE_COLORS", "false")  # no ANSI escapes in the log file
+    else:
+        logging.basicConfig(level=logging.WARNING,
+                            format="%(levelname)s %(name)s: %(message)s")
+    see = f"; see {log_file}" if log_file else ""
+    console = _console = Console(log_file)
     try:
-        return args.func(args)
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:
-        if type(exc).__name__ not in ("PipelineError", "WarehouseBusyError"):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        with console:
+            try:
+                if args.command in PREPARED_COMMANDS:
+                    _prepare_dbt()
+                code = args.func(args)
+            except Exception as exc:
+                if type(exc).__name__ not in EXPECTED_ERRORS:
+                    raise
+                console.log_exception()
+                console.error(_error_sentence(exc) + see)
+                return EXPECTED_ERRORS[type(exc).__name__]
+            except SystemExit as exc:  # a command's refusal: `raise SystemExit("...")`
+                if isinstance(exc.code, str):  # said here; exit 1 without printing it again
+                    console.error(exc.code + see)
+                    exc.code = 1
+                raise
+            except KeyboardInterrupt:
+                console.error(f"interrupted{see}")
+                return 130
+            if log_file:
+                console.say(f"Full log: {log_file}")
+            return code
+    except Exception:
+        if log_file:  # the traceback follows; it is in the log too
+            print(f"error: unexpected failure{see}", file=sys.stderr, flush=True)
+        raise
+    finally:
+        _console = Console()
 
 
 if __name__ == "__main__":

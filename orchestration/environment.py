@@ -3,7 +3,8 @@
 Local default: `./.churn` holding the DuckDB warehouse, the Dagster instance (SQLite), the MLflow
 tracking database (SQLite) and artifacts, the inbox for new files and the CRM exports.
 Production: set `CHURN_MLFLOW_URI` (e.g. PostgreSQL) and `DAGSTER_HOME` with a PostgreSQL
-`dagster.yaml`; dbt picks its target from `CHURN_DBT_TARGET`.
+`dagster.yaml`; dbt picks its target from `CHURN_DBT_TARGET`. `CHURN_MLFLOW_UI_URL` is where the
+MLflow UI answers (links in Dagster's metadata); `churn-recall ui` sets it to the server it starts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DEFAULT_MLFLOW_UI_URL = "http://127.0.0.1:5000"
 
 _DAGSTER_YAML = """\
 telemetry:
@@ -45,6 +47,11 @@ class Environment:
     @property
     def mlflow_uri(self) -> str:
         return os.environ.get("CHURN_MLFLOW_URI") or f"sqlite:///{(self.home / 'mlflow.db')}"
+
+    @property
+    def mlflow_ui_url(self) -> str:
+        """Base URL of the MLflow UI, for links to runs (`CHURN_MLFLOW_UI_URL`)."""
+        return (os.environ.get("CHURN_MLFLOW_UI_URL") or DEFAULT_MLFLOW_UI_URL).rstrip("/")
 
     @property
     def artifact_root(self) -> Path:

@@ -14,6 +14,8 @@ from statistics import NormalDist
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from sources.contract import CONTACT_COSTS, LAYER_CHANNELS
+
 SETTINGS_FILE = "settings.toml"
 
 
@@ -48,17 +50,18 @@ class Settings:
     effect_months: int = 6
     effect_month_days: int = 30
     recall_budget: float = 50000.0
-    cost_email: float = 0.05
-    cost_sms: float = 0.08
-    cost_in_app: float = 0.01
-    cost_app_push: float = 0.02
-    cost_messenger: float = 0.30
-    cost_agent: float = 20.0
-    cost_phone: float = 8.0
+    cost_email: float = CONTACT_COSTS["email"]
+    cost_sms: float = CONTACT_COSTS["sms"]
+    cost_in_app: float = CONTACT_COSTS["in_app"]
+    cost_app_push: float = CONTACT_COSTS["app_push"]
+    cost_messenger: float = CONTACT_COSTS["messenger"]
+    cost_agent: float = CONTACT_COSTS["agent"]
+    cost_phone: float = CONTACT_COSTS["phone"]
     gross_margin: float = 1.0
     power: float = 0.80
     alpha: float = 0.05
     min_detectable_uplift: float = 0.05
+    prior_control_conversion: float = 0.05
     business_cutoff: float = 0.5
     drift_psi_threshold: float = 0.2
     raw_feed_lag_days: int = 3
@@ -75,12 +78,14 @@ class Settings:
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     def dbt_vars(self) -> dict:
-        """All settings as dbt vars (same names)."""
+        """All settings as dbt vars (same names), plus derived ones: the z quantiles of alpha and
+        power, and the recall channel rule (`layer_channels`, sources.contract.LAYER_CHANNELS)."""
         out = dataclasses.asdict(self)
         out.pop("extra")
         normal = NormalDist()
         out["z_alpha"] = round(normal.inv_cdf(1 - self.alpha / 2), 6)
         out["z_power"] = round(normal.inv_cdf(self.power), 6)
+        out["layer_channels"] = {layer: list(ch) for layer, ch in LAYER_CHANNELS.items()}
         return out
 
     def dbt_vars_json(self) -> str:
@@ -124,17 +129,24 @@ DOCS: dict[str, str] = {
     "recall_budget": "Budget cut for a recall wave, in shop currency.",
     "gross_margin": "Share of GMV counted as margin in ROI (1.0 = ROI on GMV).",
     "min_detectable_uplift": "A layer whose minimum detectable effect exceeds this is flagged under-powered.",
+    "prior_control_conversion": "Control conversion rate assumed for the minimum detectable "
+                                "effect of a recall layer without a completed randomized wave "
+                                "(after one, the layer's observed control rate is used).",
     "power": "Statistical power for sample size and minimum detectable effect.",
     "alpha": "Two-sided significance level for intervals and power.",
     "business_cutoff": "Churn probability above which the model calls a customer a churner.",
     "drift_psi_threshold": "Population stability index above which retraining is triggered.",
     "raw_feed_lag_days": "Freshness check: a raw feed (orders, events) whose newest "
                          "record is this many days older than the newest raw record is stale.",
-    "label_rate_min": "Warning check: customer_snapshots churn label rate below this is suspect.",
-    "label_rate_max": "Warning check: customer_snapshots churn label rate above this is suspect.",
-    "min_segment_size": "Warning check: recall_segments with fewer customers than this.",
-    "arm_balance_tolerance": "Warning check: a layer's control share may differ from holdout_share "
-                             "by this much (or one customer, whichever is more).",
+    "label_rate_min": "Blocking check: a customer_snapshots churn label rate below this stops "
+                      "churn_model.",
+    "label_rate_max": "Blocking check: a customer_snapshots churn label rate above this stops "
+                      "churn_model.",
+    "min_segment_size": "Blocking check: recall_segments with fewer customers than this are not "
+                        "exported.",
+    "arm_balance_tolerance": "Blocking check: a layer's control share may differ from "
+                             "holdout_share by this much (or one customer, whichever is more), "
+                             "else the wave is not exported.",
     "xgb_threads": "Threads XGBoost may use.",
     "training_snapshots": "Newest labelled monthly snapshots the model trains on (the newest "
                           "of them validates).",
@@ -144,8 +156,7 @@ DOCS: dict[str, str] = {
     "duckdb_memory_limit": "DuckDB memory limit for dbt and Python connections.",
     "campaign_id": "Campaign the recall segment tables are built for.",
 }
-DOCS.update({f"cost_{c}": f"Cost per contact through {c}." for c in
-             ("email", "sms", "in_app", "app_push", "messenger", "agent", "phone")})
+DOCS.update({f"cost_{c}": f"Cost per contact through {c}." for c in CONTACT_COSTS})
 
 _PERCENTILES = ("high_value_gmv_percentile", "high_value_frequency_percentile",
                 "advanced_frequency_percentile")
@@ -176,6 +187,8 @@ def validate(s: Settings) -> Settings:
     for name in _PROBABILITIES:
         if not 0 < getattr(s, name) <= 1:
             problems.append(f"{name}={getattr(s, name)} must be in (0, 1]")
+    if not 0 <= s.prior_control_conversion < 1:
+        problems.append(f"prior_control_conversion={s.prior_control_conversion} must be in [0, 1)")
     if s.slow_response_minutes == 0:
         problems.append(f"slow_response_minutes={s.slow_response_minutes} must be positive")
     if not 1 <= s.recent_window_days <= 28:

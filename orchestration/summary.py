@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from orchestration.environment import Environment
-from orchestration.lib import warehouse
 from orchestration.settings import Settings
+from sources import warehouse
 
 TABLES = ("raw.customers", "raw.orders", "raw.events", "marts.customer_snapshots",
           "ml.churn_scores", "marts.recall_segments", "marts.recall_effect_first_month",

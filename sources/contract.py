@@ -29,6 +29,23 @@ CATEGORIES = (
     "grocery", "fashion", "electronics", "home", "beauty", "sports", "toys", "books",
 )
 
+# The recall channel rule: the channels each pyramid layer contacts through, its default first.
+# A customer whose preferred channel is one of the layer's is contacted there, anyone else
+# through the default. The simulator's past waves and the recall_segments mart (macro
+# recall_channel, dbt var `layer_channels` from orchestration.settings) apply this one definition
+# (tests/dbt/test_channel_rule.py).
+LAYER_CHANNELS: dict[str, tuple[str, ...]] = {
+    "base": ("email", "sms", "in_app"),          # automated
+    "advanced": ("app_push", "messenger"),       # semi-automated
+    "core": ("agent",),                          # manual
+}
+# Default cost of one contact per channel, in the shop's currency: the simulated history's
+# touch costs and the defaults of the cost_<channel> settings.
+CONTACT_COSTS: dict[str, float] = {
+    "email": 0.05, "sms": 0.08, "in_app": 0.01, "app_push": 0.02, "messenger": 0.30,
+    "agent": 20.0, "phone": 8.0,
+}
+
 
 @dataclass(frozen=True)
 class Column:

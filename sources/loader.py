@@ -15,7 +15,9 @@ Choices:
 - values are parsed in DuckDB (text, then TRY_CAST per column); blank values count as missing;
   text values are stored verbatim; timestamps with an offset or zone name are converted to UTC,
   those without are taken as UTC;
-- the whole load is one transaction: any error leaves raw and quarantine unchanged;
+- the whole load is one transaction: any error leaves raw and quarantine unchanged; a load
+  that commits records its per-file counts in `raw_quarantine._load_log` in the same
+  transaction (`sources.loading.reconcile`), so raw can always be reconciled with its loads;
 - quarantine rows keep the original text of every contract column plus `_rule`, `_column`,
   `_detail`, `_source_file`, `_row_number` (1-based data row: the CSV line minus the header
   line when no value spans lines; the Parquet row) and `_loaded_at`; a rejected row already in
@@ -35,6 +37,7 @@ from pathlib import Path
 from sources.contract import RAW_SCHEMA, TABLES_BY_NAME, create_raw_schema
 from sources.loading import files, rules
 from sources.loading.mapping import Mapping, MappingError, default_mapping, load_mapping
+from sources.loading.reconcile import record_load
 from sources.loading.report import (
     ABOVE_MAX,
     ALREADY_LOADED,
@@ -115,8 +118,10 @@ def load_directory(con, directory: Path, *, now: datetime | None = None,
     `now` is the reference time for the future-timestamp rule and the `_loaded_at` stamp
     (default: the current UTC time; naive values are taken as UTC). `mapping` (a parsed
     mapping file, see `sources.loading.mapping`) says how the shop's files, columns and values
-    map onto the contract; None loads contract-named files as they are. With `dry_run`, the
-    whole load runs and is rolled back: the report says what would happen, nothing is written.
+    map onto the contract; None loads contract-named files as they are. A load records its
+    per-file counts in `raw_quarantine._load_log` in the same transaction (what
+    `sources.loading.reconcile.reconcile` checks raw against). With `dry_run`, the whole load
+    runs and is rolled back: the report says what would happen, nothing is written.
     """
     directory = Path(directory)
     loaded_at = _utc_naive(now)
@@ -153,7 +158,11 @@ def load_directory(con, directory: Path, *, now: datetime | None = None,
                 rules.create_quarantine_table(con, table)
             for table in rules.dependency_order([f.table for f in inputs]):
                 report.files.append(rules.apply(con, staged[table.name], loaded_at))
-            con.execute("rollback" if dry_run else "commit")
+            if dry_run:
+                con.execute("rollback")
+            else:
+                record_load(con, report)  # the load log commits with the load, or neither
+                con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise

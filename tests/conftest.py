@@ -14,10 +14,11 @@ os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
 
 @pytest.fixture(scope="session")
 def dbt_manifest():
-    from orchestration.environment import DBT_PROJECT_DIR
-    from orchestration.lib.dbt_manifest import ensure_manifest
+    """The prepare step (`churn-recall prepare`), once per session: tests that import the
+    Dagster definitions request this first, since importing them never parses the dbt project."""
+    from orchestration.lib.dbt_manifest import prepare
 
-    return ensure_manifest(DBT_PROJECT_DIR)
+    return prepare()
 
 
 @pytest.fixture

@@ -117,12 +117,8 @@
                 when customers.signup_date > bounds.data_first_day then customers.signup_date
                 else bounds.data_first_day
             end as observed_since_date,
-            case
-                when rolling.last_interaction_at is null
-                    or rolling.last_interaction_at < customers.signup_at
-                    then customers.signup_at
-                else rolling.last_interaction_at
-            end as last_sign_of_life_at
+            {{ last_sign_of_life('rolling.last_interaction_at', 'customers.signup_at') }}
+                as last_sign_of_life_at
 
         from rolling
         inner join snapshot_dates
@@ -138,8 +134,7 @@
 
         select *
         from snapshot_rows
-        where {{ days_between('last_sign_of_life_at', 'snapshot_date') }}
-            {{ '<=' if population == 'active' else '>' }} {{ var('churn_days') }}
+        where {{ 'not' if population == 'active' }} {{ is_churned_at('last_sign_of_life_at', 'snapshot_date') }}
 
     ),
 

@@ -36,6 +36,19 @@
     )
 {%- endmacro %}
 
+{#- Whether a row of effects (alias `arm` with design and arm) is an uplift estimate: the
+    treatment arm of a randomized campaign; anything else is an observational difference. -#}
+{% macro is_uplift_estimate(arm) -%}
+    ({{ arm }}.design = 'randomized' and {{ arm }}.arm = 'treatment')
+{%- endmacro %}
+
+{#- Incremental GMV of an arm against the control arm of the same group: the difference in GMV
+    per customer times the arm's customers (`arm` and `control` are relation aliases with
+    gmv_per_customer and targeted_count). -#}
+{% macro incremental_gmv(arm, control) -%}
+    ({{ arm }}.gmv_per_customer - {{ control }}.gmv_per_customer) * {{ arm }}.targeted_count
+{%- endmacro %}
+
 {#- Cost per contact of a channel, from the cost_<channel> vars. -#}
 {% macro channel_cost(channel_column) -%}
     case {{ channel_column }}
@@ -49,11 +62,16 @@
 {#- The effect metrics of recall outcomes grouped by `group_cols` plus arm, with treatment minus
     control uplift (randomized campaigns) or an observed difference (observational ones). -#}
 {% macro first_month_effects(outcomes_relation, group_cols) %}
-with outcomes as (
+with
+
+outcomes as (
+
     select * from {{ outcomes_relation }}
+
 ),
 
 by_arm as (
+
     select
         {{ group_cols | join(', ') }},
         arm,
@@ -74,45 +92,153 @@ by_arm as (
         avg(pre_churn_aov) as pre_churn_aov,
         sum(contact_cost) as cost,
         min(is_window_complete) as is_window_complete
+
     from outcomes
     group by {{ group_cols | join(', ') }}, arm
+
 ),
 
 control as (
+
     select * from by_arm where arm = 'control'
+
 ),
 
 final as (
+
     select
-        t.*,
-        t.first_month_aov - t.pre_churn_aov as aov_change,
-        t.conversion_rate - c.conversion_rate as observed_difference,
-        case when t.design = 'randomized' and t.arm = 'treatment'
-            then 'uplift' else 'observational_difference' end as estimate_type,
-        case when t.design = 'randomized' and t.arm = 'treatment'
-            then t.conversion_rate - c.conversion_rate end as conversion_uplift,
-        case when t.design = 'randomized' and t.arm = 'treatment'
-            then {{ uplift_bound('t.conversion_rate', 't.targeted_count',
-                                 'c.conversion_rate', 'c.targeted_count', -1) }}
+        by_arm.*,
+        by_arm.first_month_aov - by_arm.pre_churn_aov as aov_change,
+        by_arm.conversion_rate - control.conversion_rate as observed_difference,
+        case
+            when {{ is_uplift_estimate('by_arm') }} then 'uplift'
+            else 'observational_difference'
+        end as estimate_type,
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then by_arm.conversion_rate - control.conversion_rate
+        end as conversion_uplift,
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then {{ uplift_bound('by_arm.conversion_rate', 'by_arm.targeted_count',
+                                     'control.conversion_rate', 'control.targeted_count', -1) }}
         end as conversion_uplift_lower,
-        case when t.design = 'randomized' and t.arm = 'treatment'
-            then {{ uplift_bound('t.conversion_rate', 't.targeted_count',
-                                 'c.conversion_rate', 'c.targeted_count', 1) }}
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then {{ uplift_bound('by_arm.conversion_rate', 'by_arm.targeted_count',
+                                     'control.conversion_rate', 'control.targeted_count', 1) }}
         end as conversion_uplift_upper,
-        case when t.design = 'randomized' and t.arm = 'treatment'
-            then t.activation_rate - c.activation_rate end as activation_uplift,
-        case when t.arm = 'treatment'
-            then (t.gmv_per_customer - c.gmv_per_customer) * t.targeted_count
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then by_arm.activation_rate - control.activation_rate
+        end as activation_uplift,
+        case
+            when by_arm.arm = 'treatment' then {{ incremental_gmv('by_arm', 'control') }}
         end as incremental_gmv,
-        case when t.arm = 'treatment' and t.cost > 0
-            then ((t.gmv_per_customer - c.gmv_per_customer) * t.targeted_count
-                  * {{ var('gross_margin') }} - t.cost) / t.cost
+        case
+            when by_arm.arm = 'treatment' and by_arm.cost > 0
+                then ({{ incremental_gmv('by_arm', 'control') }} * {{ var('gross_margin') }}
+                      - by_arm.cost) / by_arm.cost
         end as roi,
-        c.targeted_count as control_count
-    from by_arm as t
-    left join control as c
-        on {% for col in group_cols %}t.{{ col }} = c.{{ col }}{% if not loop.last %} and {% endif %}{% endfor %}
+        control.targeted_count as control_count
+
+    from by_arm
+    left join control
+        on {% for col in group_cols %}by_arm.{{ col }} = control.{{ col }}{% if not loop.last %}
+        and {% endif %}{% endfor %}
+
 )
 
 select * from final
 {% endmacro %}
+
+{#- The minimum detectable effect of a wave: the smallest absolute conversion lift over the
+    control rate base_rate that a two-sided test at alpha detects with probability power, for
+    arms of n_treatment and n_control customers (increase only). Two-proportion z-test with the
+    pooled variance under the null and the unpooled one under the alternative (Fleiss, without
+    continuity correction):
+
+        z_alpha * sqrt(pbar (1 - pbar) (1/n_t + 1/n_c))
+            + z_power * sqrt(p_t q_t / n_t + p_c q_c / n_c) = p_t - p_c,
+        p_c = base_rate,   pbar = (n_t p_t + n_c p_c) / (n_t + n_c).
+
+    It has no closed-form solution for p_t - p_c, so it is solved by bisection on
+    (0, 1 - base_rate), the steps of ml.experiment.minimum_detectable_effect (the one definition:
+    tests/dbt/test_experiment_stats.py keeps SQL and Python equal). A query over
+    `inputs_relation` (columns key_column, n_treatment, n_control, base_rate) returning
+    key_column and minimum_detectable_effect; rows with an empty arm or a base_rate outside
+    [0, 1) are left out, and the effect is null when even a lift to a rate of 1 is not
+    detectable. Use it as the body of a CTE (it opens its own `with recursive`). -#}
+{% macro minimum_detectable_effects(inputs_relation, key_column) %}
+{%- set steps = 60 -%}
+{%- set mid = '((bisection.low + bisection.high) / 2)' -%}
+{%- set args = ('bisection.base_rate', 'bisection.n_treatment', 'bisection.n_control') -%}
+with recursive
+
+bisection as (
+
+    select
+        {{ key_column }},
+        cast(n_treatment as {{ type_double() }}) as n_treatment,
+        cast(n_control as {{ type_double() }}) as n_control,
+        cast(base_rate as {{ type_double() }}) as base_rate,
+        {{ detection_slack('(1.0 - cast(base_rate as ' ~ type_double() ~ ') - 1e-12)',
+                           'cast(base_rate as ' ~ type_double() ~ ')',
+                           'cast(n_treatment as ' ~ type_double() ~ ')',
+                           'cast(n_control as ' ~ type_double() ~ ')') }} >= 0 as is_detectable,
+        0 as step,
+        cast(0 as {{ type_double() }}) as low,
+        1.0 - cast(base_rate as {{ type_double() }}) - 1e-12 as high
+
+    from {{ inputs_relation }}
+    where n_treatment >= 1
+        and n_control >= 1
+        and base_rate >= 0
+        and base_rate < 1
+
+    union all
+
+    select
+        bisection.{{ key_column }},
+        bisection.n_treatment,
+        bisection.n_control,
+        bisection.base_rate,
+        bisection.is_detectable,
+        bisection.step + 1 as step,
+        case when {{ detection_slack(mid, *args) }} >= 0 then bisection.low else {{ mid }} end
+            as low,
+        case when {{ detection_slack(mid, *args) }} >= 0 then {{ mid }} else bisection.high end
+            as high
+
+    from bisection
+    where bisection.step < {{ steps }}
+
+),
+
+final as (
+
+    select
+        {{ key_column }},
+        case when is_detectable then high end as minimum_detectable_effect
+
+    from bisection
+    where step = {{ steps }}
+
+)
+
+select * from final
+{% endmacro %}
+
+{#- effect minus the gap a test needs to detect it (>= 0: detectable), for
+    minimum_detectable_effects; the arithmetic of ml.experiment._required_gap. -#}
+{% macro detection_slack(effect, base_rate, n_treatment, n_control) -%}
+    {%- set p_t = '(' ~ base_rate ~ ' + ' ~ effect ~ ')' -%}
+    {%- set pbar = '((' ~ n_treatment ~ ' * ' ~ p_t ~ ' + ' ~ n_control ~ ' * ' ~ base_rate ~ ')'
+                   ~ ' / (' ~ n_treatment ~ ' + ' ~ n_control ~ '))' -%}
+    ({{ effect }} - (
+        {{ var('z_alpha') }} * sqrt({{ pbar }} * (1 - {{ pbar }})
+                                    * (1 / {{ n_treatment }} + 1 / {{ n_control }}))
+        + {{ var('z_power') }} * sqrt({{ p_t }} * (1 - {{ p_t }}) / {{ n_treatment }}
+                                      + {{ base_rate }} * (1 - {{ base_rate }}) / {{ n_control }})
+    ))
+{%- endmacro %}

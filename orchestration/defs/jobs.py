@@ -16,11 +16,16 @@ daily_refresh = dg.define_asset_job(
     tags={"churn/job": "daily_refresh"},
 )
 
+# Blocking checks gate only the assets of their own run: retraining runs the label-rate check
+# on the current customer_snapshots first, so labels outside the bounds stop the challenger.
+LABEL_RATE = dg.AssetCheckKey(dg.AssetKey("customer_snapshots"), "label_rate")
+
 monthly_retraining = dg.define_asset_job(
     "monthly_retraining",
-    selection=dg.AssetSelection.assets("churn_model", "return_model", "churn_scores"),
-    description="Train a challenger on the latest snapshots; it replaces the champion only "
-                "when it is better on the same validation snapshot; then re-score.",
+    selection=(dg.AssetSelection.assets("churn_model", "return_model", "churn_scores")
+               | dg.AssetSelection.checks(LABEL_RATE)),
+    description="Check the labels, train a challenger on the latest snapshots; it replaces the "
+                "champion only when it is better on the same validation snapshot; then re-score.",
     tags={"churn/job": "monthly_retraining"},
 )
 

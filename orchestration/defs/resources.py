@@ -11,8 +11,8 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.environment import Environment
-from orchestration.lib import warehouse
 from orchestration.settings import Settings, load_settings
+from sources import warehouse
 
 DUCKDB_POOL = "duckdb"
 OWNER = "team:data-platform"

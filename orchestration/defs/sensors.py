@@ -17,12 +17,13 @@ from orchestration.defs.jobs import (
 from orchestration.defs.partitions import CAMPAIGNS, SNAPSHOT_DATES, new_partition_keys
 from orchestration.environment import current
 from orchestration.settings import load_settings
+from sources.loading.files import FORMATS
 
 DRIFT_METRIC = "metric/drift_max_psi"
 
 
 def _inbox_signature(inbox: Path) -> tuple[list[str], str]:
-    files = sorted(p for p in inbox.glob("*") if p.suffix.lower() in (".csv", ".parquet"))
+    files = sorted(p for p in inbox.glob("*") if p.suffix.lower() in FORMATS)
     stamp = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     return [p.name for p in files], hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]
 

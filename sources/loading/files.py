@@ -19,6 +19,7 @@ from pathlib import Path
 from sources.contract import TABLES_BY_NAME, Table
 from sources.loading.mapping import (
     FORMAT_CHECK_VALUES,
+    FORMATS as FORMAT_NAMES,
     Mapping,
     TableMapping,
     ValueMap,
@@ -27,7 +28,8 @@ from sources.loading.mapping import (
 )
 from sources.loading.report import LoadError
 
-FORMATS = {".csv": "csv", ".parquet": "parquet"}
+# File suffix -> format: the files a load (and the inbox sensor) picks up.
+FORMATS = {f".{name}": name for name in FORMAT_NAMES}
 _OTHER_DELIMITERS = (",", ";", "\t", "|")
 # Long text values must survive; DuckDB's default line limit is 2 MB.
 _MAX_LINE_BYTES = 16_000_000

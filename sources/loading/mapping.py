@@ -75,7 +75,7 @@ from sources.contract import TABLES, TABLES_BY_NAME, Column, Table
 from sources.loading.report import LoadError
 
 DEFAULT_FILE_NAME = "mapping.yml"
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet")  # the file formats the loader reads (files.FORMATS: by suffix)
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
              "iso-8859-1": "latin-1"}
 FORMAT_CHECK_VALUES = 1000

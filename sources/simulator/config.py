@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-CHURN_TYPES = ("price_sensitive", "service_dissatisfied", "competitor_attracted", "silent")
-# Latent type mix of the whole population; among churners the clear-cause mix lands near
+# Latent type mix of the whole population, in the order of sources.contract.CHURN_TYPES
+# (price, service, competitor, silent); among churners the clear-cause mix lands near
 # price 45% / service 32% / competitor 23% (domain.md 1) because hazards differ by type.
 TYPE_MIX = (0.38, 0.24, 0.18, 0.20)
 
@@ -20,19 +20,13 @@ TYPE_MIX = (0.38, 0.24, 0.18, 0.20)
 LAYER_EFFECTS = {"base": 0.07, "advanced": 0.0, "core": 0.05}
 LAYER_OFFERS = {"base": "generic_coupon", "advanced": "category_recommendation",
                 "core": "custom_package"}
-LAYER_CHANNEL_KIND = {"base": "automated", "advanced": "semi_automated", "core": "manual"}
-AUTOMATED = ("email", "sms", "in_app")
-SEMI_AUTOMATED = ("app_push", "messenger")
+# Channels per layer and contact costs: sources.contract.LAYER_CHANNELS and CONTACT_COSTS.
 
 DELIVERY_RATE = {"email": 0.95, "sms": 0.97, "in_app": 0.90, "app_push": 0.85,
                  "messenger": 0.92, "agent": 0.99, "phone": 0.75}
 OPEN_RATE = {"email": 0.25, "sms": 0.40, "in_app": 0.35, "app_push": 0.20,
              "messenger": 0.45, "agent": 0.80, "phone": 0.70}
 CLICK_RATE = 0.30
-
-# Cost per contact used by the simulated history (mirrors the settings defaults).
-CONTACT_COST = {"email": 0.05, "sms": 0.08, "in_app": 0.01, "app_push": 0.02,
-                "messenger": 0.30, "agent": 20.0, "phone": 8.0}
 
 # Past waves: (campaign id, wave = churn type targeted, days before the end of history).
 PAST_WAVES = (

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sources.contract import CATEGORIES, CHANNELS
+from sources.contract import CATEGORIES, CHANNELS, CHURN_TYPES, LAYER_CHANNELS, LAYERS
 from sources.simulator import config as C
 from sources.simulator.oracle import true_churn_probability
 from sources.simulator.population import COMPETITOR, PRICE, SERVICE, SILENT, Population
 
 TIER_THRESHOLDS = np.array([0.0, 300.0, 900.0, 2000.0])
-EVENT_KINDS = ("visit", "login", "view", "add_to_cart", "search", "promo_view", "review")
 
 
 @dataclass
@@ -71,8 +70,6 @@ class ChunkLog:
     truth_probs: list = field(default_factory=list)
     waves: list = field(default_factory=list)
 
-
-LAYERS = ("base", "advanced", "core")
 
 
 def _cat(rng, favourite, n_or_rows):
@@ -164,7 +161,7 @@ class ChunkSimulation:
         return self.log
 
     def _past_wave_days(self):
-        types = {name: i for i, name in enumerate(C.CHURN_TYPES)}
+        types = {name: i for i, name in enumerate(CHURN_TYPES)}
         return [(cid, types[ct], self.cfg.history_days - before)
                 for cid, ct, before in C.PAST_WAVES]
 
@@ -336,12 +333,11 @@ class ChunkSimulation:
         return treated
 
     def _channel(self, rows: np.ndarray, layer: np.ndarray) -> np.ndarray:
+        """The layer's channel (sources.contract.LAYER_CHANNELS): the preferred one when the
+        layer uses it, else the layer's default."""
         pref = self.p.preferred_channel[rows]
-        auto = np.isin(pref, [CHANNELS.index(c) for c in C.AUTOMATED])
-        semi = np.isin(pref, [CHANNELS.index(c) for c in C.SEMI_AUTOMATED])
-        base = np.where(auto, pref, CHANNELS.index("email"))
-        adv = np.where(semi, pref, CHANNELS.index("app_push"))
-        return np.where(layer == 2, CHANNELS.index("agent"), np.where(layer == 1, adv, base))
+        usable = [[CHANNELS.index(c) for c in LAYER_CHANNELS[name]] for name in LAYERS]
+        return np.choose(layer, [np.where(np.isin(pref, u), pref, u[0]) for u in usable])
 
     def _start_past_wave(self, cid: str, ctype: int, t: int) -> None:
         rows = np.flatnonzero(self.churned & (self.p.churn_type == ctype) & ~self.assigned)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sources.contract import ACQUISITION_CHANNELS, CATEGORIES, CHANNELS, REGIONS
+from sources.contract import ACQUISITION_CHANNELS, CATEGORIES, CHANNELS, CHURN_TYPES, REGIONS
 from sources.simulator.config import TYPE_MIX
 
-PRICE, SERVICE, COMPETITOR, SILENT = range(4)
+# Latent churn types are codes: positions in CHURN_TYPES.
+PRICE, SERVICE, COMPETITOR, SILENT = map(CHURN_TYPES.index, (
+    "price_sensitive", "service_dissatisfied", "competitor_attracted", "silent"))
 
 
 @dataclass
@@ -44,7 +46,7 @@ def draw_population(rng: np.random.Generator, first_index: int, n: int,
     """Draw `n` customers; 35% signed up before the history starts (the existing base)."""
     existing = rng.random(n) < 0.35
     signup = np.where(existing, rng.integers(-400, 0, n), rng.integers(0, history_days - 20, n))
-    ctype = rng.choice(4, size=n, p=TYPE_MIX)
+    ctype = rng.choice(len(CHURN_TYPES), size=n, p=TYPE_MIX)
     is_price, is_service = ctype == PRICE, ctype == SERVICE
     floor = np.where(rng.random(n) < 0.15, rng.uniform(0.3, 0.7, n), 0.0)
     return Population(

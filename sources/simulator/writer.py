@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
-from sources.contract import (ACQUISITION_CHANNELS, CATEGORIES, CHANNELS, REGIONS, TIERS,
-                              TRUTH_SCHEMA)
+from sources.contract import (ACQUISITION_CHANNELS, CATEGORIES, CHANNELS, CHURN_TYPES,
+                              CONTACT_COSTS, EVENT_TYPES, LAYERS, REGIONS, TIERS, TRUTH_SCHEMA)
 from sources.simulator import config as C
-from sources.simulator.engine import EVENT_KINDS, LAYERS, ChunkLog, ChunkSimulation
+from sources.simulator.engine import ChunkLog, ChunkSimulation
 
 TRUTH_DDL = {
     "customers": "customer_id VARCHAR, churn_type VARCHAR, visit_rate DOUBLE, "
@@ -131,7 +131,7 @@ class ChunkWriter:
             if kind == "search":
                 rank = np.arange(m) - np.repeat(np.cumsum(count) - count, count)
                 comp = (rank < np.repeat(comp_searches, count)).astype(np.int8)
-            parts.append((r, d, np.full(m, EVENT_KINDS.index(kind), np.int8), cat, comp,
+            parts.append((r, d, np.full(m, EVENT_TYPES.index(kind), np.int8), cat, comp,
                           kind == "search"))
         r = np.concatenate([x[0] for x in parts])
         d = np.concatenate([x[1] for x in parts])
@@ -146,7 +146,7 @@ class ChunkWriter:
         t = pa.table({
             "n": np.arange(first, first + r.size, dtype=np.int64),
             "idx": sim.p.index[r[order]], "day": d[order], "sec": sec[order],
-            "kind": _dictionary(kind[order], EVENT_KINDS),
+            "kind": _dictionary(kind[order], EVENT_TYPES),
             "cat": pa.DictionaryArray.from_arrays(
                 pa.array(cat[order], mask=cat[order] < 0), pa.array(CATEGORIES)),
             "comp": pa.array(comp[order].astype(bool), mask=~is_search[order]),
@@ -249,7 +249,7 @@ class ChunkWriter:
             if not self._keep(np.array([w.day]))[0] or w.rows.size == 0:
                 continue
             m = w.rows.size
-            ctype = np.array(C.CHURN_TYPES)[sim.p.churn_type[w.rows]]
+            ctype = np.array(CHURN_TYPES)[sim.p.churn_type[w.rows]]
             t = pa.table({
                 "cid": np.full(m, w.campaign_id), "idx": sim.p.index[w.rows],
                 "layer": np.array(LAYERS)[w.layer], "ctype": ctype,
@@ -281,7 +281,7 @@ class ChunkWriter:
                 "click_sec": pa.array(open_sec + 300, mask=~clicked),
                 "redeem_day": pa.array((w.recall_day[tr] - w.day).astype(np.int32),
                                        mask=~responds),
-                "cost": np.array([C.CONTACT_COST[c] for c in ch]),
+                "cost": np.array([CONTACT_COSTS[c] for c in ch]),
             })
             self._insert(t, f"insert into raw.recall_touches select "
                             f"cid || '-T' || ? || cast(n as varchar), cid, {_cid('idx')}, ch, "
@@ -297,7 +297,7 @@ class ChunkWriter:
         first_churn = np.full(p.size, np.iinfo(np.int32).max)
         np.minimum.at(first_churn, churn_rows, churn_days)
         t = pa.table({
-            "idx": p.index, "ctype": np.array(C.CHURN_TYPES)[p.churn_type],
+            "idx": p.index, "ctype": np.array(CHURN_TYPES)[p.churn_type],
             "rate": p.visit_rate,
             "drift": pa.array(sim.first_drift, mask=sim.first_drift < 0),
             "churn": pa.array(first_churn.astype(np.int32),

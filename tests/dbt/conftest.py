@@ -19,8 +19,42 @@ from orchestration.environment import DBT_PROJECT_DIR
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 # The core models (staging, intermediate, customer marts) and everything they need.
-CORE_MODELS = ("+customer_snapshots", "+customer_lifecycle", "+customer_value",
+CORE_MODELS = ("+customer_snapshots", "+lapsed_customer_snapshots", "+customer_lifecycle",
+               "+customer_value",
                "+cohort_retention", "+churn_rates", "+int_campaign_exposure")
+# The recall marts (and the seeds they read); they also read ml.churn_scores, which the
+# pipeline writes from the model: the test warehouses get a deterministic one (add_churn_scores).
+RECALL_MODELS = ("+recall_segments", "+recall_dashboard", "+recall_effect_six_months")
+
+# Every customer scored, deterministically from the id: a fifth lapsed (scored by the return
+# model), probabilities spread over [0, 1) so some active customers are at risk.
+CHURN_SCORES_SQL = """
+create schema if not exists ml;
+create or replace table ml.churn_scores as
+with scored as (
+    select
+        customer_id,
+        (hash(customer_id || '|p') % 1000) / 1000.0 as churn_probability,
+        hash(customer_id || '|population') % 5 = 0 as is_lapsed,
+        (['price', 'service', 'competitor', 'activity'])[cast(1 + hash(customer_id) % 4 as bigint)]
+            as reason
+    from (select distinct customer_id from raw.customers)
+)
+select
+    customer_id,
+    date '2026-01-01' as snapshot_date,
+    case when is_lapsed then 'lapsed' else 'active' end as population,
+    churn_probability,
+    1.0 - churn_probability as return_probability,
+    cast(10 - floor(churn_probability * 10) as bigint) as risk_decile,
+    reason as reason_1,
+    'value' as reason_2,
+    'activity' as reason_3,
+    reason as churn_cause,
+    'fixture' as model_version,
+    timestamp '2026-01-01 00:00:00' as scored_at
+from scored
+"""
 
 
 def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.CompletedProcess:
@@ -61,6 +95,16 @@ def simulate(path: Path, customers: int = 300, months: int = 8, seed: int = 7) -
     return path
 
 
+def add_churn_scores(path: Path) -> Path:
+    """A deterministic ml.churn_scores in the warehouse at `path` (CHURN_SCORES_SQL)."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(CHURN_SCORES_SQL)
+    finally:
+        con.close()
+    return path
+
+
 @pytest.fixture(scope="session")
 def dbt_work_dir(tmp_path_factory) -> Path:
     """One dbt target/log folder for the session (partial parsing across builds)."""
@@ -75,12 +119,14 @@ def raw_warehouse(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def built_warehouse(raw_warehouse, dbt_work_dir, tmp_path_factory) -> Path:
-    """The raw warehouse with every core model built and all their tests and unit tests run."""
+    """The raw warehouse with deterministic churn scores and every core and recall model (and
+    seed) built, with all their data tests and unit tests run."""
     import shutil
 
     path = tmp_path_factory.mktemp("built") / "warehouse.duckdb"
     shutil.copy(raw_warehouse, path)
-    run_dbt(build_args(*CORE_MODELS), path, dbt_work_dir)
+    add_churn_scores(path)
+    run_dbt(build_args(*CORE_MODELS, *RECALL_MODELS), path, dbt_work_dir)
     return path
 
 

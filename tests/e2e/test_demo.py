@@ -88,10 +88,11 @@ def test_summary_names_auc_uplift_and_ui(demo_home):
 def test_crm_export_marks_control_do_not_contact(demo_home):
     import pandas as pd
 
+    from orchestration.settings import Settings
+    from sources.crm_export import crm_path
+
     home, _ = demo_home
-    files = list((home / "exports").rglob("crm_*.parquet"))
-    assert files
-    crm = pd.read_parquet(files[0])
+    crm = pd.read_parquet(crm_path(home / "exports", Settings().campaign_id, "parquet"))
     assert set(crm["arm"]) == {"treatment", "control"}
     assert crm.loc[crm["arm"] == "control", "is_do_not_contact"].all()
     assert crm["churn_cause"].dropna().isin(["price", "service", "competitor", "activity"]).all()

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.load_log import LOG, record_load, reconcile
 from sources.contract import TABLES
 from sources.loader import load_directory
+from sources.loading.reconcile import LOG, reconcile
 from shop_files import write_csv
 
 NOW = datetime(2025, 1, 1)
@@ -33,9 +33,7 @@ def shop(tmp_path: Path) -> Path:
 
 
 def _load(con, directory: Path, now: datetime):
-    report = load_directory(con, directory, now=now)
-    record_load(con, report)
-    return report
+    return load_directory(con, directory, now=now)  # records the load in the load log
 
 
 def test_loads_and_reloads_reconcile(shop: Path) -> None:
@@ -74,7 +72,8 @@ def test_unbalanced_log_row_and_unrecorded_load_fail(shop: Path, tmp_path: Path)
     write_csv(more, "orders", "order_id,customer_id,ordered_at,gmv,discount,coupon_id,status,"
                "delivery_days", ["o100,c3,2024-05-01,5,0,,paid,1",
                                  "o101,c3,2024-05-01,-5,0,,paid,1"])
-    load_directory(con, more, now=LATER)   # not recorded
+    load_directory(con, more, now=LATER)
+    con.execute(f"delete from {LOG} where loaded_at = ?", [LATER])  # a load the log lost
     out = reconcile(con)
     assert "customers.csv loaded at 2025-01-01 00:00:00: 9 rows in but 5 accepted + " \
            "1 quarantined + 0 skipped" in out["customers"].describe()
@@ -127,3 +126,31 @@ def test_blocking_check_fails_the_raw_run(dbt_manifest, churn_home, shop: Path) 
     assert checks["orders"].severity == dg.AssetCheckSeverity.ERROR
     assert "6 rows but 7 were accepted" in checks["orders"].description
     assert checks["orders"].blocking
+
+
+def test_the_loader_records_each_load_and_a_check_records_nothing(shop: Path) -> None:
+    from sources.loader import check_directory
+
+    con = duckdb.connect()
+    check_directory(con, shop, now=NOW)
+    assert not con.execute("select count(*) from duckdb_tables() "
+                           "where schema_name = 'raw_quarantine'").fetchone()[0]
+    report = load_directory(con, shop, now=NOW)
+    logged = con.execute(f"select table_name, file, input_rows, accepted, quarantined, skipped "
+                         f"from {LOG} order by all").fetchall()
+    assert logged == sorted((f.table, f.file, f.input_rows, f.accepted, f.quarantined, f.skipped)
+                            for f in report.files)
+
+
+def test_a_load_whose_log_fails_writes_nothing(shop: Path, monkeypatch) -> None:
+    import sources.loader
+
+    def broken(con, report):
+        raise RuntimeError("log unavailable")
+
+    monkeypatch.setattr(sources.loader, "record_load", broken)
+    con = duckdb.connect()
+    with pytest.raises(RuntimeError, match="log unavailable"):
+        load_directory(con, shop, now=NOW)
+    assert not con.execute("select count(*) from duckdb_tables() "
+                           "where schema_name in ('raw', 'raw_quarantine')").fetchone()[0]

@@ -133,7 +133,7 @@ def test_rerun_gives_identical_tables(built):
 
 def test_killed_dbt_run_keeps_tables_and_next_run_completes(built, tmp_path):
     from orchestration import runner
-    from orchestration.lib.warehouse import release_abandoned_runs
+    from orchestration.lib.run_slots import release_abandoned_runs
 
     home, baseline = built
     log = tmp_path / "killed.log"
@@ -160,7 +160,7 @@ def test_killed_dbt_run_keeps_tables_and_next_run_completes(built, tmp_path):
             if "release_abandoned_runs" not in inspect.getsource(runner):
                 # Without it the next run would wait for that slot forever.
                 warnings.warn("orchestration.runner.materialize does not call "
-                              "warehouse.release_abandoned_runs: a killed run blocks the next "
+                              "run_slots.release_abandoned_runs: a killed run blocks the next "
                               "one", stacklevel=1)
                 assert release_abandoned_runs(instance) == sorted(held)
 
@@ -181,7 +181,7 @@ def test_killed_dbt_run_keeps_tables_and_next_run_completes(built, tmp_path):
 
 def test_concurrent_runs_do_not_corrupt_the_warehouse(built, tmp_path):
     home, baseline = built
-    from orchestration.lib.warehouse import release_abandoned_runs
+    from orchestration.lib.run_slots import release_abandoned_runs
 
     with _instance(home) as instance:     # a slot left by an earlier failure would hang both
         release_abandoned_runs(instance)
@@ -211,7 +211,7 @@ def test_concurrent_runs_do_not_corrupt_the_warehouse(built, tmp_path):
 _REPLACE_LOOP = textwrap.dedent("""
     import sys
     import numpy as np, pandas as pd
-    from orchestration.lib.warehouse import connect, replace_table
+    from sources.warehouse import connect, replace_table
     rows = int(sys.argv[2])
     base = pd.DataFrame({"id": np.arange(rows), "x": np.arange(rows) * 0.5,
                          "label": np.where(np.arange(rows) % 2 == 0, "even", "odd")})
@@ -235,7 +235,7 @@ def _assert_whole_version(path: Path, rows: int) -> int:
 
 @pytest.mark.parametrize("delay", [0.05, 0.4, 1.1])
 def test_killed_replace_table_keeps_the_previous_table(tmp_path, delay):
-    from orchestration.lib.warehouse import connect, replace_table
+    from sources.warehouse import connect, replace_table
 
     path, rows = tmp_path / "warehouse.duckdb", 1_000_000
     log = tmp_path / "loop.log"
@@ -261,7 +261,7 @@ def test_killed_replace_table_keeps_the_previous_table(tmp_path, delay):
 
 
 def test_busy_warehouse_error_names_the_holder(tmp_path):
-    from orchestration.lib.warehouse import WarehouseBusyError, connect, lock_conflict_message
+    from sources.warehouse import WarehouseBusyError, connect, lock_conflict_message
 
     path = tmp_path / "warehouse.duckdb"
     holder = subprocess.Popen(
@@ -306,7 +306,7 @@ _HOLD_SLOT = textwrap.dedent("""
 
 def test_release_abandoned_runs_frees_only_dead_runs(tmp_path):
     from orchestration.environment import Environment
-    from orchestration.lib.warehouse import release_abandoned_runs
+    from orchestration.lib.run_slots import release_abandoned_runs
 
     home = tmp_path / "churn"
     Environment(home).prepare()        # dagster.yaml with the duckdb pool limited to 1

@@ -259,4 +259,24 @@ def test_data_docs(con, tmp_path: Path) -> None:
     assert "raw.orders" in page and "raw.customers" in page and "failed" in page
     saved = json.loads((tmp_path / "docs" / "validation_results.json").read_text())
     assert [s["suite_name"] for s in saved] == ["raw.customers", "raw.orders"]
-    assert build_data_docs(tmp_path / "latest").exists()  # default: this process's results
+
+
+def test_runners_keep_their_own_context_and_results(con, tmp_path: Path) -> None:
+    """Two runs in one process: each runner reports only its own results and builds GX once."""
+    from expectations.runner import GxRunner
+
+    first, second = GxRunner(), GxRunner()
+    first.validate_table(con, "raw", "customers")
+    first.validate_table(con, "raw", "orders", chunk_rows=7)
+    context = first._validator._context
+    _corrupt(con)
+    latest = first.validate_table(con, "raw", "orders")
+    assert first._validator._context is context  # set up once per runner, reused
+    assert not second.validate_table(con, "raw", "orders").success
+    assert second._validator._context is not context
+    assert [r.suite_name for r in first.results] == ["raw.customers", "raw.orders"]
+    assert first.results[-1] is latest  # latest result per suite
+    assert [r.suite_name for r in second.results] == ["raw.orders"]
+    second.build_data_docs(tmp_path / "second")  # default: this runner's results only
+    saved = json.loads((tmp_path / "second" / "validation_results.json").read_text())
+    assert [s["suite_name"] for s in saved] == ["raw.orders"]

@@ -87,3 +87,21 @@ def test_wilson_interval_by_hand():
 def test_sample_size_refuses_impossible_inputs(kwargs):
     with pytest.raises(ValueError):
         experiment.sample_size_per_arm(**kwargs)
+
+
+def test_mde_at_a_zero_base_rate_is_positive_and_solves_the_equation():
+    # no control conversion observed yet (recall_segments' layers before a completed wave can
+    # have a control rate of 0): the alternative's variance keeps the effect positive
+    mde = experiment.minimum_detectable_effect(90, 10, 0.0)
+    assert 0 < mde < 1
+    p_t, n_t, n_c = mde, 90, 10
+    pbar = n_t * p_t / (n_t + n_c)
+    gap = (1.959964 * math.sqrt(pbar * (1 - pbar) * (1 / n_t + 1 / n_c))
+           + 0.841621 * math.sqrt(p_t * (1 - p_t) / n_t))
+    assert gap == pytest.approx(mde, abs=1e-6)
+
+
+@pytest.mark.parametrize("base_rate", [-0.1, 1.0])
+def test_mde_refuses_base_rates_outside_0_1(base_rate):
+    with pytest.raises(ValueError, match="base_rate"):
+        experiment.minimum_detectable_effect(100, 100, base_rate)

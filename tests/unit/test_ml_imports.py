@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 MODULES = ("dataset", "drift", "evaluate", "experiment", "explain", "features", "pipeline",
-           "plots", "registry", "scoring", "synthetic", "tracking", "train")
+           "plots", "registry", "scoring", "synthetic", "tracking", "train", "training_rows")
 HEAVY = ("mlflow", "xgboost", "sklearn", "matplotlib", "dagster")
 
 

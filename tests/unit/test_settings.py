@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -85,3 +86,19 @@ def test_z_values_follow_alpha_and_power():
     v = Settings(alpha=0.05, power=0.8).dbt_vars()
     assert v["z_alpha"] == pytest.approx(1.959964, abs=1e-6)
     assert v["z_power"] == pytest.approx(0.841621, abs=1e-6)
+
+
+def test_contact_cost_defaults_come_from_the_contract():
+    from sources.contract import CHANNELS, CONTACT_COSTS
+
+    assert Settings().channel_costs() == CONTACT_COSTS
+    assert set(CONTACT_COSTS) == set(CHANNELS)
+
+
+def test_the_channel_rule_reaches_dbt_from_the_contract():
+    from sources.contract import CHANNELS, LAYER_CHANNELS, LAYERS
+
+    assert set(LAYER_CHANNELS) == set(LAYERS)
+    assert all(ch and set(ch) <= set(CHANNELS) for ch in LAYER_CHANNELS.values())
+    passed = json.loads(Settings().dbt_vars_json())["layer_channels"]
+    assert {k: tuple(v) for k, v in passed.items()} == LAYER_CHANNELS

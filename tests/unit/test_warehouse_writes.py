@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.lib.warehouse import replace_partition, replace_table
+from sources.warehouse import replace_partition, replace_table
 
 
 def test_replace_table_swaps_the_whole_table():

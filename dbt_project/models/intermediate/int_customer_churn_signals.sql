@@ -38,7 +38,7 @@ anchors as (
     select
         customer_id,
         as_of_date,
-        cast(coalesce(last_interaction_at, signup_at) as date) as anchor_date
+        cast({{ last_sign_of_life('last_interaction_at', 'signup_at') }} as date) as anchor_date
 
     from recency
 
@@ -103,8 +103,7 @@ price_signals as (
     from anchors
     inner join order_facts
         on anchors.customer_id = order_facts.customer_id
-        and order_facts.order_date <= anchors.anchor_date
-        and order_facts.order_date > {{ add_months('anchors.anchor_date', -12) }}
+        and {{ in_trailing_12_months('order_facts.order_date', 'anchors.anchor_date') }}
     group by anchors.customer_id
 
 ),

@@ -44,18 +44,10 @@ with_customer as (
         customers.signup_at,
         customers.region,
         customers.acquisition_channel,
-        case
-            when cumulative.last_interaction_before_at is null
-                or cumulative.last_interaction_before_at < customers.signup_at
-                then customers.signup_at
-            else cumulative.last_interaction_before_at
-        end as last_sign_of_life_before_at,
-        case
-            when cumulative.last_interaction_through_at is null
-                or cumulative.last_interaction_through_at < customers.signup_at
-                then customers.signup_at
-            else cumulative.last_interaction_through_at
-        end as last_sign_of_life_through_at
+        {{ last_sign_of_life('cumulative.last_interaction_before_at', 'customers.signup_at') }}
+            as last_sign_of_life_before_at,
+        {{ last_sign_of_life('cumulative.last_interaction_through_at', 'customers.signup_at') }}
+            as last_sign_of_life_through_at
 
     from cumulative
     inner join customers
@@ -68,12 +60,10 @@ value_percentiles as (
     select
         customer_id,
         month_start,
-        100.0 * percent_rank() over (
-            partition by month_start order by coalesce(paid_gmv_prior_12m, 0)
-        ) as gmv_percentile,
-        100.0 * percent_rank() over (
-            partition by month_start order by coalesce(paid_orders_prior_12m, 0)
-        ) as frequency_percentile
+        {{ value_percentile('coalesce(paid_gmv_prior_12m, 0)', partition_by='month_start') }}
+            as gmv_percentile,
+        {{ value_percentile('coalesce(paid_orders_prior_12m, 0)', partition_by='month_start') }}
+            as frequency_percentile
 
     from with_customer
     where orders_before > 0
@@ -90,26 +80,16 @@ final as (
         with_customer.acquisition_channel,
         case
             when with_customer.signup_at < cast(with_customer.month_start as {{ dbt.type_timestamp() }})
-                and {{ days_between('with_customer.last_sign_of_life_before_at', 'with_customer.month_start') }}
-                    <= {{ var('churn_days') }}
+                and not {{ is_churned_at('with_customer.last_sign_of_life_before_at', 'with_customer.month_start') }}
                 then true
             else false
         end as is_active_at_start,
-        case
-            when {{ days_between('with_customer.last_sign_of_life_through_at', 'with_customer.month_end') }}
-                >= {{ var('churn_days') }}
-                then true
-            else false
-        end as is_churned_at_end,
-        case
-            when {{ days_between('with_customer.signup_at', 'with_customer.month_start') }}
-                < {{ var('new_customer_days') }}
-                then 'new'
-            when value_percentiles.gmv_percentile >= {{ var('high_value_gmv_percentile') }}
-                and value_percentiles.frequency_percentile >= {{ var('high_value_frequency_percentile') }}
-                then 'core'
-            else 'potential'
-        end as operating_layer_at_start
+        {{ is_churned_at('with_customer.last_sign_of_life_through_at',
+                         add_days('with_customer.month_end', 1)) }} as is_churned_at_end,
+        {{ operating_layer(
+            days_between('with_customer.signup_at', 'with_customer.month_start'),
+            is_high_value('value_percentiles.gmv_percentile', 'value_percentiles.frequency_percentile')
+        ) }} as operating_layer_at_start
 
     from with_customer
     left join value_percentiles

@@ -73,7 +73,7 @@ returns_from_churn as (
 
     from day_gaps
     where previous_activity_date is not null
-        and {{ days_between('previous_activity_date', 'activity_date') }} - 1 >= {{ var('churn_days') }}
+        and {{ is_churned_at('previous_activity_date', 'activity_date') }}
     group by customer_id
 
 ),

@@ -55,9 +55,10 @@ recency_days as (
         recent_visit_count,
         recent_add_to_cart_count,
         recent_order_count,
-        {{ days_between('coalesce(last_interaction_at, signup_at)', 'as_of_date') }}
+        {{ last_sign_of_life('last_interaction_at', 'signup_at') }} as last_sign_of_life_at,
+        {{ days_between(last_sign_of_life('last_interaction_at', 'signup_at'), 'as_of_date') }}
             as days_since_last_interaction,
-        {{ days_between('coalesce(last_visit_at, signup_at)', 'as_of_date') }}
+        {{ days_between(last_sign_of_life('last_visit_at', 'signup_at'), 'as_of_date') }}
             as days_since_last_visit,
         {{ days_between('last_order_at', 'as_of_date') }} as days_since_last_order,
         {{ days_between('signup_at', 'as_of_date') }} as tenure_days
@@ -71,7 +72,7 @@ stages as (
     select
         *,
         case
-            when days_since_last_interaction >= {{ var('churn_days') }} then 'churned'
+            when {{ is_churned_at('last_sign_of_life_at', add_days('as_of_date', 1)) }} then 'churned'
             when days_since_last_visit >= {{ var('warning_days') }} then 'warning'
             when recent_visit_count > 0
                 and recent_add_to_cart_count > 0
@@ -121,8 +122,7 @@ paid_categories_12m as (
     inner join recency
         on order_facts.customer_id = recency.customer_id
     where order_facts.is_paid
-        and order_facts.order_date <= recency.as_of_date
-        and order_facts.order_date > {{ add_months('recency.as_of_date', -12) }}
+        and {{ in_trailing_12_months('order_facts.order_date', 'recency.as_of_date') }}
     group by order_facts.customer_id, order_items.category
 
 ),
@@ -187,12 +187,9 @@ joined as (
         cast(stages.days_since_last_order as {{ int_type }}) as days_since_last_order,
         stages.lifecycle_stage,
         churn_types.churn_type,
-        case
-            when stages.lifecycle_stage = 'churned' then 'silent_churned'
-            when stages.tenure_days < {{ var('new_customer_days') }} then 'new'
-            when customer_value.is_high_value then 'core'
-            else 'potential'
-        end as operating_layer,
+        {{ operating_layer('stages.tenure_days', 'customer_value.is_high_value',
+                           is_churned_expr="stages.lifecycle_stage = 'churned'") }}
+            as operating_layer,
         coalesce(rfm_scores.recency_score, 1) as recency_score,
         coalesce(rfm_scores.frequency_score, 1) as frequency_score,
         coalesce(rfm_scores.monetary_score, 1) as monetary_score,

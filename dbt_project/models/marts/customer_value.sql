@@ -54,11 +54,15 @@ order_value as (
         customer_id,
         count(*) as lifetime_order_count,
         sum(paid_gmv) as lifetime_gmv,
-        sum(case when order_date > {{ add_months('as_of_date', -12) }} then paid_gmv else 0 end)
-            as annual_gmv,
         sum(
             case
-                when is_paid and order_date > {{ add_months('as_of_date', -12) }} then 1
+                when {{ in_trailing_12_months('order_date', 'as_of_date') }} then paid_gmv
+                else 0
+            end
+        ) as annual_gmv,
+        sum(
+            case
+                when is_paid and {{ in_trailing_12_months('order_date', 'as_of_date') }} then 1
                 else 0
             end
         ) as orders_12m,
@@ -85,8 +89,7 @@ ticket_depth as (
     from ticket_facts
     inner join recency
         on ticket_facts.customer_id = recency.customer_id
-    where ticket_facts.opened_date <= recency.as_of_date
-        and ticket_facts.opened_date > {{ add_months('recency.as_of_date', -12) }}
+    where {{ in_trailing_12_months('ticket_facts.opened_date', 'recency.as_of_date') }}
     group by ticket_facts.customer_id
 
 ),
@@ -100,8 +103,7 @@ review_depth as (
     from customer_days
     inner join recency
         on customer_days.customer_id = recency.customer_id
-    where customer_days.activity_date <= recency.as_of_date
-        and customer_days.activity_date > {{ add_months('recency.as_of_date', -12) }}
+    where {{ in_trailing_12_months('customer_days.activity_date', 'recency.as_of_date') }}
     group by customer_days.customer_id
 
 ),
@@ -159,8 +161,8 @@ percentiles as (
 
     select
         customer_id,
-        100.0 * percent_rank() over (order by annual_gmv) as gmv_percentile,
-        100.0 * percent_rank() over (order by orders_12m) as frequency_percentile
+        {{ value_percentile('annual_gmv') }} as gmv_percentile,
+        {{ value_percentile('orders_12m') }} as frequency_percentile
 
     from customer_value
     where has_orders
@@ -183,12 +185,8 @@ final as (
         customer_value.has_orders,
         cast(percentiles.gmv_percentile as {{ type_double() }}) as gmv_percentile,
         cast(percentiles.frequency_percentile as {{ type_double() }}) as frequency_percentile,
-        case
-            when percentiles.gmv_percentile >= {{ var('high_value_gmv_percentile') }}
-                and percentiles.frequency_percentile >= {{ var('high_value_frequency_percentile') }}
-                then true
-            else false
-        end as is_high_value,
+        {{ is_high_value('percentiles.gmv_percentile', 'percentiles.frequency_percentile') }}
+            as is_high_value,
         case
             when percentiles.frequency_percentile >= {{ var('advanced_frequency_percentile') }}
                 then true

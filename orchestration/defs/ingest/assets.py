@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
-from orchestration.lib.warehouse import row_count
 from sources.contract import QUARANTINE_SCHEMA, RAW_SCHEMA, TABLES, create_raw_schema
+from sources.loading.files import FORMATS
+from sources.warehouse import row_count
 
 
 def raw_specs() -> list[dg.AssetSpec]:
@@ -26,14 +27,13 @@ def inbox_files(platform: PlatformResource) -> list:
     inbox = platform.env.inbox
     if not inbox.exists():
         return []
-    return sorted(p for p in inbox.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
+    return sorted(p for p in inbox.iterdir() if p.suffix.lower() in FORMATS)
 
 
 @dg.multi_asset(specs=raw_specs(), name="raw_tables", pool=DUCKDB_POOL)
 def raw_tables(context: dg.AssetExecutionContext, platform: PlatformResource):
     """Load new files from the inbox (if any), with CHURN_HOME/mapping.yml when it exists, and
     report row counts of every raw table."""
-    from orchestration.lib.load_log import record_load
     from sources.loader import default_mapping, load_directory
 
     files = inbox_files(platform)
@@ -42,7 +42,6 @@ def raw_tables(context: dg.AssetExecutionContext, platform: PlatformResource):
         if files:
             report = load_directory(con, platform.env.inbox,
                                     mapping=default_mapping(platform.env.home))
-            record_load(con, report)
             context.log.info(report.summary())
         counts = {t.name: row_count(con, RAW_SCHEMA, t.name) for t in TABLES}
         quarantined = {t.name: row_count(con, QUARANTINE_SCHEMA, t.name) for t in TABLES}

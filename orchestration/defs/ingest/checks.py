@@ -18,13 +18,12 @@ CHECK_NAME = "contract_suite"
 )
 def raw_contract_checks(context: dg.AssetCheckExecutionContext, platform: PlatformResource):
     """Validate each raw table in chunks against its contract suite."""
-    from expectations.runner import build_data_docs, validate_table
+    from expectations.runner import GxRunner
 
-    results = []
+    runner = GxRunner()  # one GX context for every raw table of this check run
     with platform.connect(read_only=True) as con:
-        for t in TABLES:
-            results.append(validate_table(con, RAW_SCHEMA, t.name))
-    docs = build_data_docs(platform.env.home / "data_docs", results)
+        results = [runner.validate_table(con, RAW_SCHEMA, t.name) for t in TABLES]
+    docs = runner.build_data_docs(platform.env.home / "data_docs", results)
     for t, result in zip(TABLES, results):
         yield to_check_result(result, asset_key=dg.AssetKey([RAW_SCHEMA, t.name]),
                               check_name=CHECK_NAME, blocking=True, docs_path=docs)
@@ -43,9 +42,9 @@ RECONCILIATION = "reconciliation"
 )
 def raw_reconciliation(context: dg.AssetCheckExecutionContext, platform: PlatformResource):
     """Input rows = accepted + quarantined + skipped for every recorded load, quarantine holds
-    exactly the rejected rows, raw holds at least the accepted ones (orchestration.lib.load_log).
+    exactly the rejected rows, raw holds at least the accepted ones (sources.loading.reconcile).
     """
-    from orchestration.lib.load_log import reconcile
+    from sources.loading.reconcile import reconcile
 
     with platform.connect(read_only=True) as con:
         outcome = reconcile(con)

@@ -4,21 +4,21 @@ write back: active customers get a churn probability, lapsed ones a chance of re
 
 import dagster as dg
 
+from ml.training_rows import LAPSED_SNAPSHOTS, SNAPSHOTS
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
 from orchestration.lib.metadata import embedded_png
-from orchestration.lib.training_data import LAPSED_SNAPSHOTS, SNAPSHOTS
-from orchestration.lib.warehouse import replace_table
+from sources.warehouse import replace_table
 
 
 def _mlflow_link(platform: PlatformResource, run_id: str, experiment_id: str | None) -> str:
-    return f"http://127.0.0.1:5000/#/experiments/{experiment_id or 0}/runs/{run_id}"
+    """The run's page in the MLflow UI at `CHURN_MLFLOW_UI_URL` (the environment decides)."""
+    return f"{platform.env.mlflow_ui_url}/#/experiments/{experiment_id or 0}/runs/{run_id}"
 
 
 def _train(context: dg.AssetExecutionContext, platform: PlatformResource, *, table: str,
            model_name: str) -> dg.MaterializeResult:
     from ml.pipeline import train_and_track
-
-    from orchestration.lib.training_data import load_training_rows
+    from ml.training_rows import load_training_rows
 
     s, env = platform.settings, platform.env.prepare()
     with platform.connect(read_only=True) as con:

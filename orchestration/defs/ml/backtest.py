@@ -6,7 +6,7 @@ import dagster as dg
 from orchestration.defs.ml.assets import SNAPSHOTS, churn_model
 from orchestration.defs.partitions import SNAPSHOT_DATES
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
-from orchestration.lib.warehouse import replace_partition
+from sources.warehouse import replace_partition
 
 
 @dg.asset(deps=[churn_model, "customer_snapshots"], group_name="ml",

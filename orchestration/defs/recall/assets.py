@@ -5,17 +5,18 @@ marked do-not-contact, and the wave registered in raw.recall_campaigns / raw.rec
 import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
-from orchestration.lib.crm_export import export_wave
 from orchestration.lib.metadata import embedded_png
+from sources.crm_export import export_wave
 
 
 @dg.asset(deps=["recall_segments"], group_name="exports", kinds={"duckdb", "parquet", "csv"},
           owners=[OWNER], pool=DUCKDB_POOL)
 def crm_export(context: dg.AssetExecutionContext, platform: PlatformResource):
     """CSV and Parquet file of the wave in `recall_segments` for the CRM; registers the wave."""
-    env = platform.env.prepare()
+    env, s = platform.env.prepare(), platform.settings
     with platform.connect() as con:
-        result = export_wave(con, platform.settings, env.exports)
+        result = export_wave(con, env.exports, campaign_id=s.campaign_id,
+                             budget=s.recall_budget, holdout_share=s.holdout_share)
     context.log.info(f"exported {result.rows} customers to {result.csv_path}")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": result.rows,

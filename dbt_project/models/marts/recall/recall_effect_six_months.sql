@@ -1,129 +1,215 @@
 {#- Month 1..effect_months after the first month, per campaign x layer x arm: active customers,
-    GMV against pre-churn GMV, tier upgrades, referrals, re-churn, uplift in GMV per customer
-    with an interval, cumulative incremental GMV; window_complete is false until the month ends. -#}
+    GMV against pre-churn GMV, tier upgrades, referrals, re-churn (an activated customer churned
+    again by the month's end: macros/domain.sql is_churned_at, counting interactions since the
+    assignment), uplift in GMV per customer with an interval, cumulative incremental GMV;
+    window_complete is false until the month has ended for every customer. -#}
 with
 
 outcomes as (
+
     select * from {{ ref('int_recall_outcomes') }}
-),
 
-months as (
-    {% for m in range(1, var('effect_months') + 1) %}
-    select {{ m }} as month_number{% if not loop.last %} union all{% endif %}
-    {% endfor %}
-),
-
-windows as (
-    select
-        o.*,
-        m.month_number,
-        {{ dbt.dateadd('day', var('first_month_days') ~ ' + (m.month_number - 1) * '
-                        ~ var('effect_month_days'), 'o.assigned_at') }} as month_start_at,
-        {{ dbt.dateadd('day', var('first_month_days') ~ ' + m.month_number * '
-                        ~ var('effect_month_days'), 'o.assigned_at') }} as month_end_at
-    from outcomes as o
-    cross join months as m
 ),
 
 orders as (
-    select customer_id, ordered_at, gmv from {{ ref('stg_orders') }} where order_status = 'paid'
+
+    select * from {{ ref('stg_orders') }}
+
 ),
 
-interactions as (
-    select customer_id, event_at as happened_at from {{ ref('stg_events') }}
-    union all
-    select customer_id, ordered_at from {{ ref('stg_orders') }}
+events as (
+
+    select * from {{ ref('stg_events') }}
+
 ),
 
-memberships as (
-    select customer_id, changed_at, tier,
-        case tier when 'basic' then 0 when 'silver' then 1 when 'gold' then 2 else 3 end
-            as tier_rank
-    from {{ ref('stg_memberships') }}
+membership_periods as (
+
+    select * from {{ ref('int_membership_periods') }}
+
 ),
 
-tier_changes as (
-    select customer_id, changed_at,
-        tier_rank - lag(tier_rank) over (partition by customer_id order by changed_at)
-            as rank_change
-    from memberships
-),
+referrals as (
 
-month_gmv as (
-    select w.campaign_id, w.customer_id, w.month_number, sum(o.gmv) as gmv
-    from windows as w
-    inner join orders as o
-        on o.customer_id = w.customer_id
-        and o.ordered_at >= w.month_start_at and o.ordered_at < w.month_end_at
-    group by w.campaign_id, w.customer_id, w.month_number
-),
+    select * from {{ ref('stg_referrals') }}
 
-month_active as (
-    select w.campaign_id, w.customer_id, w.month_number, max(i.happened_at) as last_active_at
-    from windows as w
-    inner join interactions as i
-        on i.customer_id = w.customer_id
-        and i.happened_at >= w.month_start_at and i.happened_at < w.month_end_at
-    group by w.campaign_id, w.customer_id, w.month_number
-),
-
-last_interaction as (
-    select w.campaign_id, w.customer_id, w.month_number, max(i.happened_at) as last_at
-    from windows as w
-    inner join interactions as i
-        on i.customer_id = w.customer_id
-        and i.happened_at >= w.assigned_at and i.happened_at < w.month_end_at
-    group by w.campaign_id, w.customer_id, w.month_number
-),
-
-upgrades as (
-    select w.campaign_id, w.customer_id, w.month_number, count(*) as tier_upgrades
-    from windows as w
-    inner join tier_changes as t
-        on t.customer_id = w.customer_id and t.rank_change > 0
-        and t.changed_at >= w.month_start_at and t.changed_at < w.month_end_at
-    group by w.campaign_id, w.customer_id, w.month_number
-),
-
-referred as (
-    select w.campaign_id, w.customer_id, w.month_number, count(*) as referred_customers
-    from windows as w
-    inner join {{ ref('stg_referrals') }} as r
-        on r.referrer_customer_id = w.customer_id
-        and r.referred_at >= w.month_start_at and r.referred_at < w.month_end_at
-    group by w.campaign_id, w.customer_id, w.month_number
 ),
 
 bounds as (
-    select data_last_day from {{ ref('int_data_bounds') }}
+
+    select * from {{ ref('int_data_bounds') }}
+
+),
+
+months as (
+
+    {%- for month in range(1, var('effect_months') + 1) %}
+    select {{ month }} as month_number
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+windows as (
+
+    select
+        outcomes.*,
+        months.month_number,
+        {{ dbt.dateadd('day', var('first_month_days') ~ ' + (months.month_number - 1) * '
+                        ~ var('effect_month_days'), 'outcomes.assigned_at') }} as month_start_at,
+        {{ dbt.dateadd('day', var('first_month_days') ~ ' + months.month_number * '
+                        ~ var('effect_month_days'), 'outcomes.assigned_at') }} as month_end_at
+
+    from outcomes
+    cross join months
+
+),
+
+tier_changes as (
+
+    select
+        customer_id,
+        valid_from as changed_at,
+        tier_rank - lag(tier_rank) over (partition by customer_id order by valid_from)
+            as rank_change
+
+    from membership_periods
+
+),
+
+activity as (
+
+    select
+        customer_id,
+        ordered_at as happened_at,
+        true as is_interaction,
+        case when order_status = 'paid' then gmv end as paid_gmv,
+        0 as tier_upgrade,
+        0 as referral
+
+    from orders
+
+    union all
+
+    select
+        customer_id,
+        event_at as happened_at,
+        true as is_interaction,
+        null as paid_gmv,
+        0 as tier_upgrade,
+        0 as referral
+
+    from events
+
+    union all
+
+    select
+        customer_id,
+        changed_at as happened_at,
+        false as is_interaction,
+        null as paid_gmv,
+        1 as tier_upgrade,
+        0 as referral
+
+    from tier_changes
+    where rank_change > 0
+
+    union all
+
+    select
+        referrer_customer_id as customer_id,
+        referred_at as happened_at,
+        false as is_interaction,
+        null as paid_gmv,
+        0 as tier_upgrade,
+        1 as referral
+
+    from referrals
+
+),
+
+window_activity as (
+
+    select
+        windows.campaign_id,
+        windows.customer_id,
+        windows.month_number,
+        activity.happened_at,
+        activity.is_interaction,
+        activity.paid_gmv,
+        activity.tier_upgrade,
+        activity.referral,
+        activity.happened_at >= windows.month_start_at as is_in_month
+
+    from windows
+    inner join activity
+        on windows.customer_id = activity.customer_id
+        and activity.happened_at >= windows.assigned_at
+        and activity.happened_at < windows.month_end_at
+
+),
+
+month_activity as (
+
+    select
+        campaign_id,
+        customer_id,
+        month_number,
+        sum(case when is_in_month then paid_gmv end) as gmv,
+        max(case when is_in_month and is_interaction then 1 else 0 end) as is_active,
+        max(case when is_interaction then happened_at end) as last_interaction_at,
+        sum(case when is_in_month then tier_upgrade else 0 end) as tier_upgrades,
+        sum(case when is_in_month then referral else 0 end) as referred_customers
+
+    from window_activity
+    group by campaign_id, customer_id, month_number
+
 ),
 
 customer_months as (
+
     select
-        w.campaign_id, w.layer, w.arm, w.design, w.month_number, w.customer_id,
-        coalesce(g.gmv, 0) as gmv,
-        w.pre_churn_monthly_gmv,
-        case when a.customer_id is not null then 1 else 0 end as is_active,
-        coalesce(u.tier_upgrades, 0) as tier_upgrades,
-        coalesce(r.referred_customers, 0) as referred_customers,
-        case when w.is_activated = 1
-            and (l.last_at is null
-                 or l.last_at < {{ dbt.dateadd('day', -1 * var('churn_days'), 'w.month_end_at') }})
-            then 1 else 0 end as is_rechurned,
-        case when w.month_end_at <= {{ dbt.dateadd('day', 1, 'b.data_last_day') }}
-            then 1 else 0 end as is_month_elapsed
-    from windows as w
-    cross join bounds as b
-    left join month_gmv as g using (campaign_id, customer_id, month_number)
-    left join month_active as a using (campaign_id, customer_id, month_number)
-    left join last_interaction as l using (campaign_id, customer_id, month_number)
-    left join upgrades as u using (campaign_id, customer_id, month_number)
-    left join referred as r using (campaign_id, customer_id, month_number)
+        windows.campaign_id,
+        windows.layer,
+        windows.arm,
+        windows.design,
+        windows.month_number,
+        windows.customer_id,
+        coalesce(month_activity.gmv, 0) as gmv,
+        windows.pre_churn_monthly_gmv,
+        coalesce(month_activity.is_active, 0) as is_active,
+        coalesce(month_activity.tier_upgrades, 0) as tier_upgrades,
+        coalesce(month_activity.referred_customers, 0) as referred_customers,
+        case
+            when windows.is_activated = 1
+                and {{ is_churned_at('month_activity.last_interaction_at',
+                                     'windows.month_end_at') }}
+                then 1
+            else 0
+        end as is_rechurned,
+        case
+            when windows.month_end_at <= {{ dbt.dateadd('day', 1, 'bounds.data_last_day') }} then 1
+            else 0
+        end as is_month_elapsed
+
+    from windows
+    cross join bounds
+    left join month_activity
+        on windows.campaign_id = month_activity.campaign_id
+        and windows.customer_id = month_activity.customer_id
+        and windows.month_number = month_activity.month_number
+
 ),
 
 by_arm as (
+
     select
-        campaign_id, layer, arm, month_number,
+        campaign_id,
+        layer,
+        arm,
+        month_number,
         max(design) as design,
         count(*) as targeted_count,
         sum(is_active) as active_customers,
@@ -136,44 +222,70 @@ by_arm as (
         sum(referred_customers) as referred_customers,
         sum(is_rechurned) as rechurned_customers,
         min(is_month_elapsed) = 1 as window_complete
+
     from customer_months
     group by campaign_id, layer, arm, month_number
+
+),
+
+control as (
+
+    select * from by_arm where arm = 'control'
+
 ),
 
 with_uplift as (
+
     select
-        t.*,
-        case when t.arm = 'treatment' and t.design = 'randomized'
-            then t.gmv_per_customer - c.gmv_per_customer end as gmv_uplift_per_customer,
-        case when t.arm = 'treatment' and t.design = 'randomized'
-            then t.gmv_per_customer - c.gmv_per_customer
-                - {{ mean_diff_halfwidth('t.gmv_per_customer_sd', 't.targeted_count',
-                                         'c.gmv_per_customer_sd', 'c.targeted_count') }}
+        by_arm.*,
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then by_arm.gmv_per_customer - control.gmv_per_customer
+        end as gmv_uplift_per_customer,
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then by_arm.gmv_per_customer - control.gmv_per_customer
+                    - {{ mean_diff_halfwidth('by_arm.gmv_per_customer_sd',
+                                             'by_arm.targeted_count',
+                                             'control.gmv_per_customer_sd',
+                                             'control.targeted_count') }}
         end as gmv_uplift_lower,
-        case when t.arm = 'treatment' and t.design = 'randomized'
-            then t.gmv_per_customer - c.gmv_per_customer
-                + {{ mean_diff_halfwidth('t.gmv_per_customer_sd', 't.targeted_count',
-                                         'c.gmv_per_customer_sd', 'c.targeted_count') }}
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then by_arm.gmv_per_customer - control.gmv_per_customer
+                    + {{ mean_diff_halfwidth('by_arm.gmv_per_customer_sd',
+                                             'by_arm.targeted_count',
+                                             'control.gmv_per_customer_sd',
+                                             'control.targeted_count') }}
         end as gmv_uplift_upper,
-        case when t.arm = 'treatment'
-            then (t.gmv_per_customer - c.gmv_per_customer) * t.targeted_count
+        case
+            when by_arm.arm = 'treatment' then {{ incremental_gmv('by_arm', 'control') }}
         end as incremental_gmv,
-        case when t.design = 'randomized' then 'uplift' else 'observational_difference' end
-            as estimate_type
-    from by_arm as t
-    left join by_arm as c
-        on c.campaign_id = t.campaign_id and c.layer = t.layer
-        and c.month_number = t.month_number and c.arm = 'control'
+        case
+            when by_arm.design = 'randomized' then 'uplift'
+            else 'observational_difference'
+        end as estimate_type
+
+    from by_arm
+    left join control
+        on by_arm.campaign_id = control.campaign_id
+        and by_arm.layer = control.layer
+        and by_arm.month_number = control.month_number
+
 ),
 
 final as (
+
     select
         *,
         sum(incremental_gmv) over (
-            partition by campaign_id, layer, arm order by month_number
+            partition by campaign_id, layer, arm
+            order by month_number
             rows between unbounded preceding and current row
         ) as cumulative_incremental_gmv
+
     from with_uplift
+
 )
 
 select * from final

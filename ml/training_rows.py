@@ -1,5 +1,8 @@
 """The rows the churn model trains on, read from `marts.customer_snapshots` with bounded size.
 
+Takes an open warehouse connection (DuckDB, or any connection with `execute(sql, params).df()`
+and DuckDB's SQL); imports no Dagster and nothing from orchestration.
+
 The newest `training_snapshots` labelled snapshot dates (the newest of them validates) plus the
 newest snapshot (drift reference), only the model's columns; when the labelled rows exceed
 `max_training_rows`, a fixed share of customers is kept, chosen by a hash of their id, so the

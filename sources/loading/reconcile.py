@@ -1,8 +1,9 @@
 """Per-load counts of the file loader, kept in the warehouse so raw can be reconciled later.
 
-`record_load(con, report)` appends one row per loaded file to `raw_quarantine._load_log`;
-call it right after `sources.loader.load_directory` on the same connection. `reconcile(con)`
-compares what the log says the loader did with what raw and quarantine hold, per contract table:
+`sources.loader.load_directory` calls `record_load(con, report)` inside its own transaction, so
+every committed load appends one row per loaded file to `raw_quarantine._load_log` (a dry run
+records nothing). `reconcile(con)` compares what the log says the loader did with what raw and
+quarantine hold, per contract table:
 
 - every logged file balances: input rows = accepted + quarantined + skipped (already loaded);
 - quarantine holds exactly the rejected rows the log says were stored, per file and load time
@@ -11,8 +12,7 @@ compares what the log says the loader did with what raw and quarantine hold, per
 - raw holds at least the accepted rows (more when the simulator, `respond` or Complete Journey
   wrote to it too: those rows are reported, not counted as an error).
 
-SQL only (no Dagster import), so the loader could also call `record_load` inside its own
-transaction.
+SQL only, no Dagster import.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def create_log_table(con) -> None:
 
 def record_load(con, report) -> int:
     """Append one log row per file of `report` (a `sources.loader.LoadReport`); returns the
-    number of rows written. Call once per load, on the connection that did the load."""
+    number of rows written. `load_directory` calls it once per load, before its commit."""
     if not report.files:
         return 0
     create_log_table(con)
@@ -174,8 +174,8 @@ def reconcile(con, tables=None) -> dict[str, TableReconciliation]:
             r.problems.append(
                 f"raw_quarantine.{name} holds {total:,} rows from {len(unlogged)} load(s) the "
                 f"load log does not know (first: {n:,} rows from {file} loaded at "
-                f"{loaded_at:%Y-%m-%d %H:%M:%S}); record every load with "
-                "orchestration.lib.load_log.record_load")
+                f"{loaded_at:%Y-%m-%d %H:%M:%S}); load files with "
+                "sources.loader.load_directory, which records every load")
         if r.raw_rows < r.accepted:
             r.problems.append(
                 f"raw.{name} holds {r.raw_rows:,} rows but {r.accepted:,} were accepted by "

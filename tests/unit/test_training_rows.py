@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from ml.features import FEATURE_NAMES
-from orchestration.lib.training_data import load_training_rows
+from ml.training_rows import load_training_rows
 
 
 @pytest.fixture
