@@ -66,7 +66,7 @@ class Settings:
     drift_psi_threshold: float = 0.2
     raw_feed_lag_days: int = 3
     label_rate_min: float = 0.01
-    label_rate_max: float = 0.5
+    label_rate_max: float = 0.8
     min_segment_size: int = 1
     arm_balance_tolerance: float = 0.02
     xgb_threads: int = 2
@@ -141,7 +141,8 @@ DOCS: dict[str, str] = {
     "label_rate_min": "Blocking check: a customer_snapshots churn label rate below this stops "
                       "churn_model.",
     "label_rate_max": "Blocking check: a customer_snapshots churn label rate above this stops "
-                      "churn_model.",
+                      "churn_model (the window does not fit the shop: `churn-recall suggest`; "
+                      "the summary already warns above 0.5).",
     "min_segment_size": "Blocking check: recall_segments with fewer customers than this are not "
                         "exported.",
     "arm_balance_tolerance": "Blocking check: a layer's control share may differ from "

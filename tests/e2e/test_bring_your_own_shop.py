@@ -158,7 +158,7 @@ def test_materialize_scores_every_customer(shop):
                         "and churn_probability > 0.7 and reason_1 is null")[0][0] == 0
     assert _query(home, "select count(*) from marts.recall_candidates "
                         "where return_probability is null")[0][0] == 0
-    assert _query(home, "select count(*) from marts.customer_lifecycle "
+    assert _query(home, "select count(*) from staging.stg_customers "
                         "where signup_at is null")[0][0] == 0  # sign-up from the first order
     assert _query(home, "select count(*) from marts.recall_effect_first_month")[0][0] == 0
     assert f"Scored: {customers:,} of {customers:,} customers" in done.stdout

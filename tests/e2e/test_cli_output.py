@@ -32,11 +32,8 @@ def _log(done: subprocess.CompletedProcess) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    home = tmp_path_factory.mktemp("cli_output") / "churn"
-    done = _cli(home, "demo", "--customers", "800", "--months", "12", "--seed", "5")
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    return home, done
+def demo(demo_run):
+    return demo_run
 
 
 def test_demo_prints_one_line_per_stage_and_the_summary(demo):

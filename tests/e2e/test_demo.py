@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import duckdb
 import pytest
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("demo") / "churn"
-    env = {**os.environ, "CHURN_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    done = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "demo", "--customers", "1500",
-         "--months", "15", "--seed", "5"],
-        env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+def demo_home(demo_run):
+    home, done = demo_run
     return home, done.stdout
 
 

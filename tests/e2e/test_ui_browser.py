@@ -6,7 +6,7 @@ LOADED and MLflow answers, and drives Debian's Chromium through selenium + chrom
 tests read the rendered page text: what a data engineer and a data scientist would see.
 
 Screenshots go to the test's tmp dir and to `test-artifacts/ui/` at the repository root.
-Needs `chromium` and `chromium-driver` (Debian packages; `.ci/run` installs them). Without them
+Needs `chromium` and `chromium-driver` (Debian packages; `bash scripts/test.sh` installs them). Without them
 the tests fail (they do not skip): the UIs are part of what this project promises.
 """
 
@@ -33,7 +33,7 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
 GROUPS = ("raw", "dbt", "ml", "recall", "exports")
 PAGE_TIMEOUT = 180  # seconds for one page to show what we wait for (the machine is slow)
 INSTALL_HINT = ("the browser UI tests need Debian's Chromium and its driver: "
-                "`apt-get install chromium chromium-driver` (as root; `.ci/run` does it)")
+                "`apt-get install chromium chromium-driver` (as root; `bash scripts/test.sh` does it)")
 
 
 def _browser_paths() -> tuple[str, str]:

@@ -80,7 +80,7 @@ def _env(home: Path) -> dict:
 
 
 def _cli(*stages: str) -> list[str]:
-    args = [sys.executable, "-m", "orchestration.cli", "materialize"]
+    args = [sys.executable, "-m", "orchestration.cli", "--verbose", "materialize"]
     for stage in stages:
         args += ["--stage", stage]
     return args
