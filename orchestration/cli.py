@@ -100,14 +100,18 @@ def _close_the_loop(env: Environment, overrides: dict, settings) -> None:
                 also={"recall": ["int_data_bounds"]})
 
 
+def _require_warehouse(env: Environment) -> None:
+    if not env.warehouse.exists():
+        raise SystemExit(f"no warehouse at {env.warehouse}: run `churn-recall demo` or "
+                         "`churn-recall load DIR` first")
+
+
 def cmd_materialize(args) -> int:
     from orchestration.runner import STAGES, materialize
 
     env = _env(args)
     settings, overrides = _settings(env, args)
-    if not env.warehouse.exists():
-        raise SystemExit(f"no warehouse at {env.warehouse}: run `churn-recall demo` or "
-                         "`churn-recall load DIR` first")
+    _require_warehouse(env)
     stages = tuple(args.stage) if args.stage else STAGES
     started = time.perf_counter()
     materialize(str(env.home), overrides, stages=stages, progress=_say)
@@ -190,9 +194,7 @@ def cmd_suggest(args) -> int:
 
     env = _env(args)
     settings, _ = _settings(env, args)
-    if not env.warehouse.exists():
-        raise SystemExit(f"no warehouse at {env.warehouse}: load data first "
-                         "(`churn-recall load DIR` or `churn-recall demo`)")
+    _require_warehouse(env)
     with warehouse.connect(env.warehouse, read_only=True) as con:
         orders = con.execute(
             "select customer_id, ordered_at from raw.orders "
