@@ -208,7 +208,8 @@ def test_mlflow_run_registry_and_model_on_postgres(deployment, postgres):
 
     # The champion, loaded back through the PostgreSQL registry, reproduces the stored scores.
     _, stored = _duck_rows(home, "select customer_id, churn_probability, model_version "
-                                 "from ml.churn_scores order by customer_id")
+                                 "from ml.churn_scores where population = 'active' "
+                                 "order by customer_id")
     assert stored and {r[2] for r in stored} == {str(champion.version)}
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         latest = con.execute("select * from marts.customer_snapshots where snapshot_date = "
