@@ -1,8 +1,8 @@
 """The Dagster and MLflow UIs in a real (headless) browser, on a tiny demo.
 
-A module fixture runs `churn-recall demo` at a tiny size in a temporary CHURN_HOME, starts
-`churn-recall ui` on free ports (its own process group), waits until Dagster's code location is
-LOADED and MLflow answers, and drives Debian's Chromium through selenium + chromedriver. The
+A module fixture copies the session's demo home (`tests/e2e/conftest.py`) to a temporary
+CHURN_HOME, starts `churn-recall ui` on free ports (its own process group), waits until Dagster's
+code location is LOADED and MLflow answers, and drives Debian's Chromium through selenium + chromedriver. The
 tests read the rendered page text: what a data engineer and a data scientist would see.
 
 Screenshots go to the test's tmp dir and to `test-artifacts/ui/` at the repository root.
@@ -98,14 +98,6 @@ class UiStack:
         return self.proc.returncode
 
 
-def _run_demo(home: Path, env: dict) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "demo", "--customers", "800",
-         "--months", "12", "--seed", "5"],
-        env=env, cwd=home.parent, capture_output=True, text=True, timeout=1500)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-
-
 def _ground_truth(home: Path) -> dict:
     """What the UIs must show, read straight from the stores (before any server starts)."""
     import duckdb
@@ -122,7 +114,7 @@ def _ground_truth(home: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, demo_run):
     chromium, driver_path = _browser_paths()  # fail before the slow part when it can't work
     base = tmp_path_factory.mktemp("ui")
     home = base / "churn"
@@ -130,7 +122,7 @@ def stack(tmp_path_factory):
     shots.mkdir()
     env = ui.child_env({**os.environ, "CHURN_HOME": str(home),
                         "DAGSTER_HOME": str(home / "dagster")})
-    _run_demo(home, env)
+    shutil.copytree(demo_run[0], home)  # the session's demo (tests/e2e/conftest.py), copied
     truth = _ground_truth(home)
 
     dagster_port, mlflow_port = ui.free_port(), ui.free_port()
