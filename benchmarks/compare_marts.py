@@ -1,8 +1,8 @@
 """Build two checkouts of the dbt project on copies of one simulated warehouse and compare every
 table, for refactors that must not change behaviour ("the marts of a fixed seed are identical").
 
-    git archive HEAD dbt_project | tar -x -C /tmp/dbt_base
-    uv run python benchmarks/compare_marts.py --base-project /tmp/dbt_base/dbt_project
+    mkdir -p .churn/dbt_base && git archive HEAD dbt_project | tar -x -C .churn/dbt_base
+    uv run python benchmarks/compare_marts.py --base-project .churn/dbt_base/dbt_project
 
 Steps: simulate a shop (--customers, --months, --seed) into --work/source.duckdb (or copy --raw),
 add the deterministic `ml.churn_scores` of tests/dbt (the recall marts read it; the pipeline
@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-project", type=Path, required=True,
                         help="the dbt project before the change (e.g. from git archive)")
     parser.add_argument("--new-project", type=Path, default=DBT_PROJECT_DIR)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/compare_marts"))
+    parser.add_argument("--work", type=Path, default=Path(".churn") / "compare_marts",
+                        help="working folder (default: .churn/compare_marts, like CHURN_HOME)")
     parser.add_argument("--raw", type=Path, help="a simulated raw warehouse to start from "
                         "(copied; default: simulate one with the options below)")
     parser.add_argument("--customers", type=int, default=1500)
