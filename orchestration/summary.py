@@ -15,12 +15,14 @@ TABLES = ("raw.customers", "raw.orders", "raw.events", "marts.customer_snapshots
 MOSTLY_CHURNED = 0.5
 
 
-def _champion_metrics(env: Environment, name: str = "churn_xgboost") -> dict:
+def _champion_metrics(env: Environment, name: str) -> dict:
     from mlflow import MlflowClient
+
+    from ml.registry import CHAMPION
 
     client = MlflowClient(tracking_uri=env.mlflow_uri)
     try:
-        version = client.get_model_version_by_alias(name, "champion")
+        version = client.get_model_version_by_alias(name, CHAMPION)
     except Exception:  # no registered model yet: the summary says so
         return {}
     run = client.get_run(version.run_id)
@@ -50,6 +52,9 @@ def _model_line(title: str, m: dict) -> list[str]:
 
 
 def render(env: Environment, settings: Settings, seconds: float) -> str:
+    from ml.registry import MODEL_NAME, RETURN_MODEL_NAME
+    from ml.scoring import ACTIVE, LAPSED
+
     lines = [f"\nDone in {seconds:.0f}s. CHURN_HOME={env.home}", "", "Tables:"]
     with warehouse.connect(env.warehouse, read_only=True) as con:
         for t in TABLES:
@@ -72,10 +77,10 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
                   f"{(label or 0):.1%}"]
     if warning := window_warning(label, settings):
         lines.append(warning)
-    lines += _model_line("Champion churn_xgboost", _champion_metrics(env))
-    lines += _model_line("Champion return_xgboost (lapsed customers coming back)",
-                         _champion_metrics(env, "return_xgboost"))
-    active, lapsed = scored.get("active", 0), scored.get("lapsed", 0)
+    lines += _model_line(f"Champion {MODEL_NAME}", _champion_metrics(env, MODEL_NAME))
+    lines += _model_line(f"Champion {RETURN_MODEL_NAME} (lapsed customers coming back)",
+                         _champion_metrics(env, RETURN_MODEL_NAME))
+    active, lapsed = scored.get(ACTIVE, 0), scored.get(LAPSED, 0)
     lines.append(f"Scored: {active + lapsed:,} of {customers:,} customers ({active:,} active with a "
                  f"churn probability, {lapsed:,} lapsed with a chance of returning)")
     lines += ["", f"Recall wave {settings.campaign_id} (segments):"]
