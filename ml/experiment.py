@@ -151,3 +151,36 @@ def uplift_interval(conv_t: int, n_t: int, conv_c: int, n_c: int, alpha: float =
     p_value = 2 * (1 - _NORMAL.cdf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
     return Uplift(rate_treatment=p_t, rate_control=p_c, uplift=diff, lower=max(-1.0, lower),
                   upper=min(1.0, upper), p_value=p_value, method=method, alpha=alpha)
+
+
+def holm_adjust(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, in the order given (family-wise error at alpha when
+    a hypothesis is rejected for adjusted p < alpha).
+
+    With the p-values sorted p(1) <= ... <= p(m): adjusted p(i) = min(1, max over j <= i of
+    (m - j + 1) p(j)). The dbt mart recall_effect_variants adjusts the variants of a campaign
+    the same way (tests/dbt/test_variant_effects.py).
+    """
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        if not 0.0 <= p_values[i] <= 1.0:
+            raise ValueError(f"p-value {p_values[i]} must lie in [0, 1]")
+        running = max(running, (m - rank) * p_values[i])
+        adjusted[i] = min(1.0, running)
+    return adjusted
+
+
+def mean_difference_interval(mean_t: float, sd_t: float, n_t: int, mean_c: float, sd_c: float,
+                             n_c: int, alpha: float = 0.05) -> tuple[float, float, float]:
+    """Difference of two means (treatment - control) with a Welch normal 1 - alpha interval:
+    diff -+ z_{1-alpha/2} * sqrt(sd_t^2 / n_t + sd_c^2 / n_c), unequal variances (the interval
+    of incremental GMV per targeted customer; macros/recall_stats.sql mean_diff_halfwidth)."""
+    if n_t < 1 or n_c < 1:
+        raise ValueError("both arms need at least one customer")
+    _check_rate("alpha", alpha)
+    diff = mean_t - mean_c
+    half = _z(1 - alpha / 2) * math.sqrt(sd_t * sd_t / n_t + sd_c * sd_c / n_c)
+    return diff, diff - half, diff + half

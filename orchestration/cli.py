@@ -21,13 +21,13 @@ from orchestration.environment import DBT_PROJECT_DIR, Environment, current
 from orchestration.settings import load_settings, parse_overrides
 
 # Commands whose output goes to a log file under CHURN_HOME/logs (unless --verbose).
-LOGGED_COMMANDS = ("demo", "materialize", "export", "load")
+LOGGED_COMMANDS = ("demo", "materialize", "export", "load", "plan")
 # Expected failures: one `error:` sentence and an exit code, no traceback (by class name, so
 # that no heavy module is imported to recognise them).
 EXPECTED_ERRORS = {"SettingsError": 2, "LoadError": 2, "PipelineError": 1,
                    "WarehouseBusyError": 1, "DbtParseError": 1}
 # Commands that load the Dagster definitions: the dbt prepare step runs before them.
-PREPARED_COMMANDS = ("demo", "materialize", "export", "ui")
+PREPARED_COMMANDS = ("demo", "materialize", "export", "ui", "plan")
 _console = Console()
 
 
@@ -70,29 +70,63 @@ def cmd_demo(args) -> int:
                            holdout_share=settings.holdout_share)
     with warehouse.connect(env.warehouse) as con:
         simulate_to_duckdb(con, cfg, progress=_status)
-    materialize(str(env.home), overrides, progress=_say)
+    waves = _demo_plan(env) if args.plan else []
+    first = {"campaign_id": waves[0]} if waves else {}
+    materialize(str(env.home), overrides | first, progress=_say)
+    if waves:
+        _say(_plan_text(env, settings))
     if args.respond:
-        _close_the_loop(env, overrides, settings)
+        for i, campaign_id in enumerate(waves or [settings.campaign_id]):
+            wave_overrides = overrides | {"campaign_id": campaign_id}
+            if i:
+                materialize(str(env.home), wave_overrides, stages=("recall", "exports"),
+                            progress=_say)
+            _close_the_loop(env, wave_overrides, campaign_id)
     _say(summary.render(env, settings, time.perf_counter() - started))
     return 0
 
 
-def _close_the_loop(env: Environment, overrides: dict, settings) -> None:
+def _demo_plan(env: Environment) -> list[str]:
+    """Write the demo's campaign plan into CHURN_HOME (unless one is there); its wave ids."""
+    from orchestration import campaign_plan as cp
+    from sources import warehouse
+    from sources.plan import load_plan, plan_path
+    from sources.simulator import RESPONSE_DAYS
+
+    path = plan_path(env.home)
+    if not path.exists() or path.read_text().startswith(cp.DEMO_PLAN.splitlines()[0]):
+        with warehouse.connect(env.warehouse, read_only=True) as con:
+            first_day = cp.first_open_day(con)
+        path.write_text(cp.demo_plan(first_day, RESPONSE_DAYS))
+        _say(f"Campaign plan written to {path}")
+    else:
+        _say(f"Using the campaign plan in {path}")
+    return [w.campaign_id for w in load_plan(path).waves]
+
+
+def _plan_text(env: Environment, settings) -> str:
+    from orchestration import campaign_plan as cp
+    from sources import warehouse
+
+    plan = cp.current_plan(env)
+    with warehouse.connect(env.warehouse, read_only=True) as con:
+        return cp.render(cp.plan_waves(con, plan, settings), settings)
+
+
+def _close_the_loop(env: Environment, overrides: dict, campaign_id: str) -> None:
     """The exported wave is 'sent': the simulator responds and the effects are tracked.
 
     Only the effect side is rebuilt (staging models are views; the data bounds are refreshed);
     marts, model and scores stay as they were when the wave was selected."""
+    import pandas as pd
+
     from orchestration.runner import materialize
     from sources import warehouse
     from sources.crm_export import crm_path
     from sources.simulator import respond
 
-
-    export = crm_path(env.exports, settings.campaign_id, "parquet")
-    import pandas as pd
-
-    wave = pd.read_parquet(export)
-    _say(f"Simulating responses to wave {settings.campaign_id} ({len(wave):,} customers) "
+    wave = pd.read_parquet(crm_path(env.exports, campaign_id, "parquet"))
+    _say(f"Simulating responses to wave {campaign_id} ({len(wave):,} customers) "
          "and the seven months after it ...")
     with warehouse.connect(env.warehouse) as con:
         respond(con, wave, progress=None)
@@ -253,6 +287,47 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_plan(args) -> int:
+    """Validate CHURN_HOME/plan.yml and print, per wave and variant, the eligible customers and
+    the sample size the target effect needs; refuse an under-powered plan unless told."""
+    from orchestration import campaign_plan as cp
+    from orchestration.runner import materialize
+    from sources import warehouse
+    from sources.plan import PlanError, plan_path
+
+    env = _env(args)
+    settings, overrides = _settings(env, args)
+    _require_warehouse(env)
+    path = plan_path(env.home)
+    if not path.exists():
+        raise SystemExit(f"no campaign plan at {path}: write one (docs/plans.md has a complete "
+                         "example)")
+    with warehouse.connect(env.warehouse, read_only=True) as con:
+        today = cp.first_open_day(con)
+    try:
+        plan = cp.current_plan(env, today=None if args.started else today)
+    except PlanError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    for warning in plan.warnings:
+        _say(f"warning: {warning}")
+    materialize(str(env.home), overrides, stages=("recall",), progress=_say)
+    with warehouse.connect(env.warehouse, read_only=True) as con:
+        plans = cp.plan_waves(con, plan, settings)
+    _say(cp.render(plans, settings))
+    short = [(p.wave.campaign_id, v.name) for p in plans
+             for v in p.underpowered(settings.min_detectable_uplift)]
+    if short:
+        names = ", ".join(f"{c}/{v}" for c, v in short)
+        message = (f"{len(short)} variant(s) cannot detect a {settings.min_detectable_uplift:.1%} "
+                   f"uplift: {names}. Raise the budget or pilot share, merge variants, or accept "
+                   "a larger effect (--set min_detectable_uplift=...)")
+        if not args.allow_underpowered:
+            _say(f"error: {message}; --allow-underpowered runs it anyway")
+            return 1
+        _say(f"warning: {message}")
+    return 0
+
+
 def cmd_ui(args) -> int:
     """Dagster (webserver + daemon) and MLflow, each in its own process group; on exit (Ctrl-C,
     SIGTERM, or either server dying) both whole groups are stopped, children included."""
@@ -410,6 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=3000)
     demo.add_argument("--months", type=int, default=18)
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--no-plan", dest="plan", action="store_false",
+                      help="no campaign plan: one default wave (campaign_id) instead of the "
+                           "demo's pilot, rollout and trigger")
     demo.add_argument("--no-respond", dest="respond", action="store_false",
                       help="skip the simulated responses to the exported wave")
     demo.set_defaults(func=cmd_demo)
@@ -440,6 +518,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--campaign", required=True)
     export.set_defaults(func=cmd_export)
 
+    plan = with_set(sub.add_parser("plan", help="check the campaign plan (CHURN_HOME/plan.yml): "
+                                              "eligible customers and sample size per variant"))
+    plan.add_argument("--allow-underpowered", action="store_true",
+                      help="warn instead of refusing when a variant cannot reach the target "
+                           "minimum detectable effect")
+    plan.add_argument("--started", action="store_true",
+                      help="accept waves that already started (report on a running plan)")
+    plan.set_defaults(func=cmd_plan)
     ui = sub.add_parser("ui", help="start the Dagster and MLflow UIs on localhost")
     ui.add_argument("--dagster-port", type=int, default=3000)
     ui.add_argument("--mlflow-port", type=int, default=5000)

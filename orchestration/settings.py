@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from sources.contract import CONTACT_COSTS, LAYER_CHANNELS
+from sources.plan import ContactPolicy
 
 SETTINGS_FILE = "settings.toml"
 
@@ -79,13 +80,17 @@ class Settings:
 
     def dbt_vars(self) -> dict:
         """All settings as dbt vars (same names), plus derived ones: the z quantiles of alpha and
-        power, and the recall channel rule (`layer_channels`, sources.contract.LAYER_CHANNELS)."""
+        power, the recall channel rule (`layer_channels`, sources.contract.LAYER_CHANNELS), and
+        an empty campaign plan with the default contact policy (`recall_plan`,
+        `contact_policy`; orchestration.campaign_plan.dbt_vars adds CHURN_HOME/plan.yml's)."""
         out = dataclasses.asdict(self)
         out.pop("extra")
         normal = NormalDist()
         out["z_alpha"] = round(normal.inv_cdf(1 - self.alpha / 2), 6)
         out["z_power"] = round(normal.inv_cdf(self.power), 6)
         out["layer_channels"] = {layer: list(ch) for layer, ch in LAYER_CHANNELS.items()}
+        out["recall_plan"] = []
+        out["contact_policy"] = ContactPolicy().as_dbt_var()
         return out
 
     def dbt_vars_json(self) -> str:

@@ -117,13 +117,14 @@ from cj_transactions as t left join cj_products as p using (product_id)
 
 _CAMPAIGNS = """
 select cast(campaign_id as varchar), 'mixed', start_date, end_date,
-    cast(0 as decimal(18, 2)), 'observational', 0.0
+    cast(0 as decimal(18, 2)), 'observational', 0.0, 'wave', cast(null as varchar)
 from cj_campaign_descriptions
 """
 
 _ASSIGNMENTS = """
 select cast(c.campaign_id as varchar), cast(c.household_id as varchar), $layer, $churn_type,
-    'treatment', lower(replace(trim(d.campaign_type), ' ', '_')), $channel, d.start_date
+    'treatment', lower(replace(trim(d.campaign_type), ' ', '_')), $channel, d.start_date,
+    cast(null as varchar), cast(null as varchar)
 from cj_campaigns as c
 join cj_campaign_descriptions as d using (campaign_id)
 where c.household_id in (select household_id from cj_transactions)

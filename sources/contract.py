@@ -23,6 +23,19 @@ ARMS = ("treatment", "control")
 WAVES = ("silent", "service", "competitor", "price", "mixed")
 CHURN_TYPES = ("price_sensitive", "service_dissatisfied", "competitor_attracted", "silent")
 DESIGNS = ("randomized", "observational")
+CAMPAIGN_KINDS = ("wave", "pilot", "rollout", "trigger")
+MARKET_EVENT_KINDS = ("competitor_promotion",)
+# The offers the platform knows, with what each gives the customer. A plan file may declare a
+# shop's own offers besides these (sources/plan.py); raw assignments keep any offer name.
+OFFERS: dict[str, str] = {
+    "generic_coupon": "a coupon on the next order (the base layer's default)",
+    "price_match": "the competitor's price matched on the customer's usual basket",
+    "exclusive_access": "early or members-only access to new products",
+    "service_recovery": "an apology with free shipping and priority support",
+    "content_recommendation": "personalised new arrivals and picks, no discount",
+    "category_recommendation": "recommendations and a discount in the customer's top category",
+    "custom_package": "the core layer's package: coupon, category discount, early access, agent",
+}
 REGIONS = ("north", "south", "east", "west", "central")
 ACQUISITION_CHANNELS = ("organic", "paid_search", "social", "referral", "affiliate")
 CATEGORIES = (
@@ -247,6 +260,11 @@ TABLES: tuple[Table, ...] = (
                allowed=DESIGNS),
             _c("holdout_share", "DOUBLE", "Share of targeted customers held out as control.",
                min_value=0, max_value=1),
+            _c("kind", "VARCHAR", "wave (a planned wave), pilot (a small test), rollout (the "
+               "pilot's winner to the rest) or trigger (a standing campaign fed by events).",
+               nullable=True, allowed=CAMPAIGN_KINDS, missing_means="wave"),
+            _c("parent_campaign_id", "VARCHAR", "The pilot a rollout follows.", nullable=True,
+               missing_means="none: the campaign follows no pilot"),
         ),
         key=("campaign_id",),
         without="no past campaign: the effect tables are empty until a wave is exported and tracked",
@@ -261,9 +279,15 @@ TABLES: tuple[Table, ...] = (
             _c("layer", "VARCHAR", "Recall pyramid layer.", allowed=LAYERS),
             _c("churn_type", "VARCHAR", "Churn type at selection.", allowed=CHURN_TYPES),
             _c("arm", "VARCHAR", "treatment (contacted) or control (holdout).", allowed=ARMS),
-            _c("offer", "VARCHAR", "Offer given to the layer."),
+            _c("offer", "VARCHAR", "Offer of the customer's variant.", known=tuple(OFFERS)),
             _c("channel", "VARCHAR", "Contact channel.", allowed=CHANNELS),
             _c("assigned_at", "TIMESTAMP", "When the customer was assigned (UTC)."),
+            _c("variant", "VARCHAR", "Treatment variant of the campaign the customer was "
+               "randomized to (offer x channel x template); a control customer carries the "
+               "variant it would have received.", nullable=True,
+               missing_means="the campaign's single variant, named by its offer and channel"),
+            _c("template", "VARCHAR", "Message template (copy) of the contact.", nullable=True,
+               missing_means="the campaign's only copy ('default')"),
         ),
         key=("campaign_id", "customer_id"),
         without="no past campaign: the effect tables are empty until a wave is exported and tracked",
@@ -272,6 +296,35 @@ TABLES: tuple[Table, ...] = (
             ForeignKey("customer_id", "customers", "customer_id"),
         ),
         time_column="assigned_at",
+    ),
+    Table(
+        "do_not_contact",
+        "Customers who must not be contacted by any campaign: opt-outs, complaints, legal holds.",
+        (
+            _c("customer_id", "VARCHAR", "Customer."),
+            _c("listed_at", "TIMESTAMP", "Since when (UTC)."),
+            _c("reason", "VARCHAR", "Why, e.g. opt_out.", nullable=True,
+               known=("opt_out", "complaint", "legal"), missing_means="unknown"),
+        ),
+        key=("customer_id",),
+        without="no do-not-contact list: the contact policy excludes nobody for it",
+        references=(ForeignKey("customer_id", "customers", "customer_id"),),
+        time_column="listed_at",
+    ),
+    Table(
+        "market_events",
+        "Events in the market that trigger recall campaigns, e.g. a competitor's promotion.",
+        (
+            _c("market_event_id", "VARCHAR", "Event identifier."),
+            _c("kind", "VARCHAR", "What happened.", allowed=MARKET_EVENT_KINDS),
+            _c("started_at", "TIMESTAMP", "Start (UTC)."),
+            _c("ends_at", "TIMESTAMP", "End (UTC)."),
+            _c("description", "VARCHAR", "Free text, e.g. the competitor's name.", nullable=True,
+               missing_means="none"),
+        ),
+        key=("market_event_id",),
+        without="no market events: the competitor-promotion trigger never fires",
+        time_column="started_at",
     ),
     Table(
         "recall_touches",

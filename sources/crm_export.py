@@ -9,28 +9,32 @@ contract's column names (never by position). The CRM files are `crm_<campaign>.c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sources.contract import RAW_SCHEMA, table
 from sources.warehouse import transaction
 
-EXPORT_COLUMNS = ("customer_id", "campaign_id", "wave_number", "layer", "arm", "offer",
-                  "offer_category", "channel", "reason_1", "reason_2", "reason_3",
-                  "churn_cause", "expected_gain", "is_do_not_contact")
+EXPORT_COLUMNS = ("customer_id", "campaign_id", "wave_number", "layer", "arm", "variant",
+                  "offer", "offer_category", "channel", "template", "reason_1", "reason_2",
+                  "reason_3", "churn_cause", "expected_gain", "is_do_not_contact")
 CRM_FORMATS = ("csv", "parquet")
 
-# The wave starts the day after the newest raw record ($start), for 30 days; its customers are
-# assigned at 08:00 on the first day.
-_DAY = "date_trunc('day', cast($start as timestamp))"
+# The wave starts on its planned day ($starts_on) or else the day after the newest raw record
+# ($start), for $days days; its customers are assigned at 08:00 on the first day.
+_DAY = ("coalesce(cast($starts_on as timestamp), "
+        "date_trunc('day', cast($start as timestamp)) + interval 1 day)")
 # The value of every raw column a registration writes, as SQL ($names are bound parameters).
 CAMPAIGN_VALUES = {
     "campaign_id": "$campaign_id",
-    "wave": "'mixed'",
-    "started_at": _DAY + " + interval 1 day",
-    "ends_at": _DAY + " + interval 31 day",
+    "wave": "$wave",
+    "started_at": _DAY,
+    "ends_at": _DAY + " + to_days(cast($days as integer))",
     "budget": "$budget",
     "design": "'randomized'",
     "holdout_share": "$holdout_share",
+    "kind": "$kind",
+    "parent_campaign_id": "$parent_campaign_id",
 }
 ASSIGNMENT_VALUES = {
     "campaign_id": "campaign_id",
@@ -40,8 +44,13 @@ ASSIGNMENT_VALUES = {
     "arm": "arm",
     "offer": "offer",
     "channel": "channel",
-    "assigned_at": _DAY + " + interval 1 day + interval 8 hour",
+    "assigned_at": _DAY + " + interval 8 hour",
+    "variant": "variant",
+    "template": "template",
 }
+# The wave label of a campaign targeting these churn types (raw.recall_campaigns.wave).
+WAVE_OF_TYPE = {"silent": "silent", "service_dissatisfied": "service",
+                "competitor_attracted": "competitor", "price_sensitive": "price"}
 
 
 def crm_path(exports_dir: Path, campaign_id: str, fmt: str) -> Path:
@@ -62,10 +71,21 @@ class ExportResult:
     registered: bool
 
 
+@dataclass(frozen=True)
+class WaveDates:
+    """When a planned wave runs: its first day and its length in days."""
+
+    starts_on: date | None = None
+    days: int = 30
+
+
 def export_wave(con, exports_dir: Path, *, campaign_id: str, budget: float,
-                holdout_share: float) -> ExportResult:
-    """Export `marts.recall_segments` (built for `campaign_id`); register the wave once."""
-    wave = con.execute(f"select {', '.join(EXPORT_COLUMNS)}, churn_type from marts.recall_segments "
+                holdout_share: float, dates: WaveDates = WaveDates()) -> ExportResult:
+    """Export `marts.recall_segments` (built for `campaign_id`); register the wave once, with
+    the kind and parent campaign recall_segments carries, on `dates` (default: from the day
+    after the newest raw record, for 30 days)."""
+    wave = con.execute(f"select {', '.join(EXPORT_COLUMNS)}, churn_type, campaign_kind, "
+                       "parent_campaign_id from marts.recall_segments "
                        "where campaign_id = ? order by wave_number, layer, customer_id",
                        [campaign_id]).df()
     if wave.empty:
@@ -77,7 +97,7 @@ def export_wave(con, exports_dir: Path, *, campaign_id: str, budget: float,
     out.to_csv(csv_path, index=False)
     out.to_parquet(parquet_path, index=False)
     registered = _register(con, wave, campaign_id=campaign_id, budget=budget,
-                           holdout_share=holdout_share)
+                           holdout_share=holdout_share, dates=dates)
     arms = wave["arm"].value_counts()
     return ExportResult(campaign_id, len(wave), int(arms.get("treatment", 0)),
                         int(arms.get("control", 0)), csv_path, parquet_path, registered)
@@ -91,16 +111,25 @@ def _insert_sql(name: str, values: dict[str, str], source: str = "") -> str:
             f"select {', '.join(values[c] for c in columns)}{source}")
 
 
-def _register(con, wave, *, campaign_id: str, budget: float, holdout_share: float) -> bool:
+def _wave_label(churn_types) -> str:
+    labels = {WAVE_OF_TYPE.get(t, "mixed") for t in churn_types}
+    return labels.pop() if len(labels) == 1 else "mixed"
+
+
+def _register(con, wave, *, campaign_id: str, budget: float, holdout_share: float,
+              dates: WaveDates) -> bool:
     if con.execute("select count(*) from raw.recall_campaigns where campaign_id = ?",
                    [campaign_id]).fetchone()[0]:
         return False
     [(start,)] = con.execute("select greatest(max(event_at), (select max(ordered_at) "
                              "from raw.orders)) from raw.events").fetchall()
     with transaction(con, wave, "_wave"):
+        day = {"start": start, "starts_on": dates.starts_on}
         con.execute(_insert_sql("recall_campaigns", CAMPAIGN_VALUES),
-                    {"campaign_id": campaign_id, "start": start, "budget": budget,
-                     "holdout_share": holdout_share})
-        con.execute(_insert_sql("recall_assignments", ASSIGNMENT_VALUES, " from _wave"),
-                    {"start": start})
+                    day | {"campaign_id": campaign_id, "budget": budget, "days": dates.days,
+                           "holdout_share": holdout_share,
+                           "wave": _wave_label(wave["churn_type"].unique()),
+                           "kind": str(wave["campaign_kind"].iloc[0]),
+                           "parent_campaign_id": wave["parent_campaign_id"].iloc[0]})
+        con.execute(_insert_sql("recall_assignments", ASSIGNMENT_VALUES, " from _wave"), day)
     return True

@@ -73,3 +73,18 @@
 {% macro safe_divide(numerator, denominator) -%}
     (cast({{ numerator }} as {{ type_double() }}) / nullif(cast({{ denominator }} as {{ type_double() }}), 0))
 {%- endmacro %}
+
+
+{#- A number in [0, 1) from the first 32 bits of the md5 of a text expression: a fixed,
+    reproducible random draw per value (customer x campaign x purpose). -#}
+{% macro hash_fraction(text_expr) -%}
+    {{ return(adapter.dispatch('hash_fraction')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__hash_fraction(text_expr) -%}
+    (('x' || lpad(substr(md5({{ text_expr }}), 1, 8), 16, '0'))::bit(64)::bigint / 4294967296.0)
+{%- endmacro %}
+
+{% macro duckdb__hash_fraction(text_expr) -%}
+    (cast(('0x' || substr(md5({{ text_expr }}), 1, 8)) as bigint) / 4294967296.0)
+{%- endmacro %}

@@ -115,6 +115,16 @@
 {#- ================================== Recall playbook rules ==================================
     Offers and waves are the seeds recall_layer_offers and recall_wave_order. -#}
 
+{#- The recall pyramid layer of a candidate: core (the high-value double filter) > advanced
+    (frequent buyer) > base. -#}
+{% macro recall_layer(is_high_value_expr, is_frequent_buyer_expr) -%}
+    case
+        when {{ is_high_value_expr }} then 'core'
+        when {{ is_frequent_buyer_expr }} then 'advanced'
+        else 'base'
+    end
+{%- endmacro %}
+
 {#- The channel a recall layer contacts a customer through (sources.contract.LAYER_CHANNELS,
     passed as var layer_channels: each layer's channels, its default first): the preferred
     channel when it is one of the layer's, else the layer's default. The simulator's past waves

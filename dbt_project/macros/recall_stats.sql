@@ -59,6 +59,55 @@
     end
 {%- endmacro %}
 
+{#- domain.md's recall rate as an aggregate: recalled customers (churned at assignment and
+    converted in the first month) / targeted customers churned at assignment; null when no
+    targeted customer was churned. Both arguments are 0/1 columns of int_recall_outcomes. -#}
+{% macro recall_rate(is_recalled, is_churned_at_assignment) -%}
+    (sum({{ is_recalled }}) * 1.0 / nullif(sum({{ is_churned_at_assignment }}), 0))
+{%- endmacro %}
+
+{#- The standard normal CDF Phi(x), from the error function by Abramowitz & Stegun 7.1.26
+    (|error of erf| < 1.5e-7, so |error of Phi| < 7.5e-8): plain arithmetic, any database.
+        erf(u) = 1 - (a1 t + a2 t^2 + a3 t^3 + a4 t^4 + a5 t^5) exp(-u^2),  t = 1 / (1 + p u),
+        u = |x| / sqrt(2) >= 0,   Phi(x) = (1 + sign(x) erf(u)) / 2.
+    tests/dbt/test_variant_effects.py keeps it within 1e-6 of statistics.NormalDist. -#}
+{% macro normal_cdf(x) -%}
+    (0.5 * (1 + sign({{ x }}) * (1 - {{ _normal_tail_polynomial(x) }})))
+{%- endmacro %}
+
+{#- Two-sided p-value of a z statistic, 2 (1 - Phi(|z|)) = erfc(|z| / sqrt(2)), taken straight
+    from the A&S 7.1.26 polynomial (no 1 - Phi cancellation); null when z is null. -#}
+{% macro two_sided_p_value(z) -%}
+    case when {{ z }} is not null then least(1.0, {{ _normal_tail_polynomial(z) }}) end
+{%- endmacro %}
+
+{#- erfc(|x| / sqrt(2)) by A&S 7.1.26 (internal to normal_cdf and two_sided_p_value). -#}
+{% macro _normal_tail_polynomial(x) -%}
+    {%- set u = '(abs(' ~ x ~ ') / sqrt(2.0))' -%}
+    {%- set t = '(1.0 / (1.0 + 0.3275911 * ' ~ u ~ '))' -%}
+    (
+        {{ t }} * (0.254829592 + {{ t }} * (-0.284496736 + {{ t }} * (1.421413741
+            + {{ t }} * (-1.453152027 + {{ t }} * 1.061405429))))
+        * exp(-1.0 * {{ u }} * {{ u }})
+    )
+{%- endmacro %}
+
+{#- The z statistic of the pooled two-proportion test of x_t / n_t against x_c / n_c (the test
+    of ml.experiment.uplift_interval's p_value): (p_t - p_c) / sqrt(pbar (1 - pbar)
+    (1/n_t + 1/n_c)), pbar = (x_t + x_c) / (n_t + n_c); 0 when both arms are all 0 or all 1
+    (no variance: the rates are equal), null with an empty arm. -#}
+{% macro pooled_z(x_t, n_t, x_c, n_c) -%}
+    {%- set pbar = '((' ~ x_t ~ ' + ' ~ x_c ~ ') * 1.0 / (' ~ n_t ~ ' + ' ~ n_c ~ '))' -%}
+    case
+        when {{ n_t }} > 0 and {{ n_c }} > 0 then
+            coalesce(
+                ({{ x_t }} * 1.0 / {{ n_t }} - {{ x_c }} * 1.0 / {{ n_c }})
+                / nullif(sqrt({{ pbar }} * (1 - {{ pbar }}) * (1.0 / {{ n_t }} + 1.0 / {{ n_c }})), 0),
+                0
+            )
+    end
+{%- endmacro %}
+
 {#- The effect metrics of recall outcomes grouped by `group_cols` plus arm, with treatment minus
     control uplift (randomized campaigns) or an observed difference (observational ones). -#}
 {% macro first_month_effects(outcomes_relation, group_cols) %}
@@ -81,9 +130,13 @@ by_arm as (
         sum(is_activated) as activated_count,
         sum(is_converted) as converted_count,
         sum(is_repurchased) as repurchased_count,
+        sum(is_next_day_visit) as next_day_visit_count,
+        sum(is_churned_at_assignment) as churned_targeted_count,
+        sum(is_recalled) as recalled_count,
         avg(is_activated * 1.0) as activation_rate,
         avg(is_converted * 1.0) as conversion_rate,
-        avg(is_converted * 1.0) as recall_rate,
+        avg(is_next_day_visit * 1.0) as next_day_visit_rate,
+        {{ recall_rate('is_recalled', 'is_churned_at_assignment') }} as recall_rate,
         avg(is_repurchased * 1.0) as repurchase_rate,
         sum(first_month_gmv) as first_month_gmv,
         avg(first_month_gmv) as gmv_per_customer,
@@ -132,6 +185,14 @@ final as (
             when {{ is_uplift_estimate('by_arm') }}
                 then by_arm.activation_rate - control.activation_rate
         end as activation_uplift,
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then by_arm.next_day_visit_rate - control.next_day_visit_rate
+        end as next_day_visit_uplift,
+        case
+            when {{ is_uplift_estimate('by_arm') }}
+                then by_arm.recall_rate - control.recall_rate
+        end as recall_uplift,
         case
             when by_arm.arm = 'treatment' then {{ incremental_gmv('by_arm', 'control') }}
         end as incremental_gmv,

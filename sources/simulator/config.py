@@ -14,10 +14,9 @@ from datetime import date
 # price 45% / service 32% / competitor 23% (domain.md 1) because hazards differ by type.
 TYPE_MIX = (0.38, 0.24, 0.18, 0.20)
 
-# Planted first-month effect on the probability of coming back and ordering, per layer.
-# `advanced` has no true effect; `core` works but through an expensive agent, so its
-# first-month ROI is negative.
-LAYER_EFFECTS = {"base": 0.07, "advanced": 0.0, "core": 0.05}
+# The planted response to a contact (offer x churn type match, layer, channel, fade, value,
+# fatigue) lives in sources/simulator/response.py. LAYER_OFFERS is each layer's default offer
+# (the recall_layer_offers seed); past waves test offers and channels through their variants.
 LAYER_OFFERS = {"base": "generic_coupon", "advanced": "category_recommendation",
                 "core": "custom_package"}
 # Channels per layer and contact costs: sources.contract.LAYER_CHANNELS and CONTACT_COSTS.
@@ -28,12 +27,58 @@ OPEN_RATE = {"email": 0.25, "sms": 0.40, "in_app": 0.35, "app_push": 0.20,
              "messenger": 0.45, "agent": 0.80, "phone": 0.70}
 CLICK_RATE = 0.30
 
-# Past waves: (campaign id, wave = churn type targeted, days before the end of history).
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One treatment variant of a wave; variants of a wave change one variable.
+
+    channel is a channel name or "preferred" (the layer channel rule, sources.contract
+    LAYER_CHANNELS); share is the share of the wave's customers randomized to it.
+    """
+
+    name: str
+    offer: str
+    channel: str = "preferred"
+    template: str = "default"
+    share: float = 1.0
+
+
+# Past waves: (campaign id, wave = churn type targeted, days before the end of history), in the
+# domain's order (silent, service, competitor) and then a price wave testing the channel. The
+# price wave starts 45 days before the end: its first month is complete, its six tracked months
+# are not.
 PAST_WAVES = (
     ("wave_silent", "silent", 215),
     ("wave_service", "service_dissatisfied", 155),
     ("wave_competitor", "competitor_attracted", 95),
+    ("wave_price", "price_sensitive", 45),
 )
+_THIRD = 1 / 3
+# The variants of each past wave: the three offer waves compare the churn type's best offer
+# (sources/simulator/response.py MATCH) with two others on the layer channel rule; the price
+# wave compares the layer channel rule with SMS for the same coupon.
+WAVE_VARIANTS: dict[str, tuple[Variant, ...]] = {
+    "wave_silent": (
+        Variant("content_recommendation@preferred", "content_recommendation", share=_THIRD),
+        Variant("category_recommendation@preferred", "category_recommendation", share=_THIRD),
+        Variant("generic_coupon@preferred", "generic_coupon", share=_THIRD),
+    ),
+    "wave_service": (
+        Variant("service_recovery@preferred", "service_recovery", share=_THIRD),
+        Variant("custom_package@preferred", "custom_package", share=_THIRD),
+        Variant("generic_coupon@preferred", "generic_coupon", share=_THIRD),
+    ),
+    "wave_competitor": (
+        Variant("price_match@preferred", "price_match", share=_THIRD),
+        Variant("exclusive_access@preferred", "exclusive_access", share=_THIRD),
+        Variant("generic_coupon@preferred", "generic_coupon", share=_THIRD),
+    ),
+    "wave_price": (
+        Variant("generic_coupon@preferred", "generic_coupon", "preferred", share=0.5),
+        Variant("generic_coupon@sms", "generic_coupon", "sms", share=0.5),
+    ),
+}
 WAVE_OF_TYPE = {"silent": "silent", "service_dissatisfied": "service",
                 "competitor_attracted": "competitor", "price_sensitive": "price"}
 

@@ -9,6 +9,12 @@ few days rather than at Poisson times; events, orders, tickets and tier changes 
 customers search for competitors); 30 days without interaction confirm churn; churned customers
 may come back on their own or because a recall wave reached them. The true churn probability is
 computed at every monthly snapshot from the same model (see `oracle.py`).
+
+Recall waves follow `response.py`: each contact has a planted first-month effect (offer x churn
+type match, layer, channel, fade since churn, customer value, fatigue from recent contacts); a
+delivered contact may make a churned customer visit the next day (a browse visit without an
+order: the customer stays lapsed, with no habitual visits, and is churned again 30 days later
+unless it comes back) and may make it opt out of all contacts.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 
 from sources.contract import CATEGORIES, CHANNELS, CHURN_TYPES, LAYER_CHANNELS, LAYERS
 from sources.simulator import config as C
+from sources.simulator import response as R
 from sources.simulator.oracle import true_churn_probability
 from sources.simulator.population import COMPETITOR, PRICE, SERVICE, SILENT, Population
 
@@ -32,10 +39,15 @@ class Calendar:
     history_days: int
     total_days: int
 
+    PROMO_DAYS = 30
+
+    def promo_starts(self) -> list[int]:
+        """First days of the competitor promotions (days since the start of history)."""
+        return [int(self.history_days * f) for f in (0.2, 0.55, 0.85)] + \
+               [self.history_days + 60]
+
     def competitor_promo(self, t: int) -> bool:
-        starts = [int(self.history_days * f) for f in (0.2, 0.55, 0.85)] + \
-                 [self.history_days + 60]
-        return any(s <= t < s + 30 for s in starts)
+        return any(s <= t < s + self.PROMO_DAYS for s in self.promo_starts())
 
     def price_shock(self, t: int) -> bool:
         s = int(self.history_days * 0.45)
@@ -51,10 +63,23 @@ class Wave:
     rows: np.ndarray            # chunk-local customer positions
     layer: np.ndarray           # 0 base, 1 advanced, 2 core
     treated: np.ndarray         # bool
-    recalled: np.ndarray        # bool: would come back because of the touch (if treated)
+    recalled: np.ndarray        # bool: comes back because of the touch (treated only)
     recall_day: np.ndarray
     channel: np.ndarray         # index into CHANNELS
     offer: np.ndarray           # str
+    variant: np.ndarray         # str
+    template: np.ndarray        # str
+    channel_label: dict         # variant -> its channel ('preferred': the layer channel rule)
+    delivered: np.ndarray       # bool: the contact reached the customer (treated only)
+    next_day: np.ndarray        # bool: visits the day after the wave (treated only)
+    opted_out: np.ndarray       # bool: opted out because of this contact
+    effect: np.ndarray          # planted first-month effect of the customer's own contact
+    base: np.ndarray            # effect without MATCH and channel factor (response.base_effect)
+    eligible: np.ndarray        # bool: churned (or lapsed) at the wave, so it can be recalled
+    delivery_rate: np.ndarray
+    recovered_share: np.ndarray  # planted share of pre-churn spend if recalled
+    upgrade: np.ndarray         # planted tier upgrade if recalled
+    preassigned: bool = False   # the platform wrote its assignments (respond waves)
 
 
 @dataclass
@@ -69,6 +94,8 @@ class ChunkLog:
     returns: list = field(default_factory=list)
     truth_probs: list = field(default_factory=list)
     waves: list = field(default_factory=list)
+    recall_paths: list = field(default_factory=list)   # (campaign id, rows, day, share, upgraded)
+    opt_outs: list = field(default_factory=list)       # (rows, day)
 
 
 
@@ -102,6 +129,10 @@ class ChunkSimulation:
         self.gmv_by_month = np.zeros((n, months), np.float32)
         self.orders_by_month = np.zeros((n, months), np.int16)
         self.assigned = np.zeros(n, bool)
+        self.churn_day = np.zeros(n, np.int32)        # churn date of the current spell
+        self.lapsed = np.zeros(n, bool)               # visited after a contact, not come back
+        self.opted_out = np.zeros(n, bool)
+        self.contacts: list[tuple[int, np.ndarray]] = []   # (day, rows) of delivered contacts
         self.waves: list[Wave] = []
         self.responses = responses or []
         self.log = ChunkLog()
@@ -180,10 +211,11 @@ class ChunkSimulation:
 
         visits = self._habitual_visits(self.visit_rate(t))
         forced = self._returns(t)
-        visits = visits + forced
+        browse = self._next_day_visits(t, forced)
+        visits = visits + forced + browse
         active = np.flatnonzero(visits)
         if active.size:
-            self._behaviour(t, active, visits[active], forced[active])
+            self._behaviour(t, active, visits[active], forced[active], browse[active])
         self.last_int[active] = t
         self.incident *= C.INCIDENT_DECAY
 
@@ -192,30 +224,48 @@ class ChunkSimulation:
             rows = np.flatnonzero(newly)
             self.churned[rows] = True
             self.drifting[rows] = False
+            # a lapsed customer's churn goes on: its churn date stays the first one
+            self.churn_day[rows] = np.where(self.lapsed[rows], self.churn_day[rows],
+                                            self.last_int[rows] + 1)
+            self.lapsed[rows] = False
             self.log.churns.append((rows, self.last_int[rows] + 1))
         if t % 30 == 0:
             self._tiers(t)
 
     def _returns(self, t: int) -> np.ndarray:
-        """Churned customers who come back today: on their own, or recalled by a wave."""
-        come_back = self.churned & (self.rng.random(self.p.size) < C.RETURN_HAZARD)
+        """Churned (or lapsed) customers who come back today: on their own, or recalled by a
+        wave (with the wave's planted recovered share and tier upgrade)."""
+        away = self.churned | self.lapsed
+        come_back = away & (self.rng.random(self.p.size) < C.RETURN_HAZARD)
         recalled = np.zeros(self.p.size, bool)
+        share = np.zeros(self.p.size)
+        upgraded = np.zeros(self.p.size, bool)
         for w in self.waves:
-            hit = w.treated & w.recalled & (w.recall_day == t)
-            if hit.any():
-                recalled[w.rows[hit]] = True
-        recalled &= self.churned
+            if not (w.day < t <= w.day + C.CHURN_DAYS):
+                continue
+            hit = np.flatnonzero(w.recalled & (w.recall_day == t))
+            hit = hit[away[w.rows[hit]] & ~recalled[w.rows[hit]]]
+            if hit.size:
+                rows = w.rows[hit]
+                recalled[rows] = True
+                share[rows] = w.recovered_share[hit]
+                upgraded[rows] = w.upgrade[hit]
+                self.log.recall_paths.append((w.campaign_id, rows, t, w.recovered_share[hit],
+                                              w.upgrade[hit]))
         back = come_back | recalled
         if back.any():
             rows = np.flatnonzero(back)
             self.churned[rows] = False
+            self.lapsed[rows] = False
             self.drifting[rows] = False
-            self.scale[rows] = self.rng.uniform(0.45, 0.9, rows.size)
+            self.scale[rows] = np.where(recalled[rows], share[rows],
+                                        self.rng.uniform(*R.RECOVERED_SHARE, rows.size))
             self.incident[rows] = 0
             self.visit_age[rows] = 0.0
             self.next_gap[rows] = self._draw_gaps(rows.size)
-            self.log.returns.append((rows, np.full(rows.size, t, np.int32), recalled[rows]))
-            upgrade = rows[recalled[rows] & (self.rng.random(rows.size) < 0.25)]
+            self.log.returns.append((rows, np.full(rows.size, t, np.int32), recalled[rows],
+                                     np.zeros(rows.size, bool)))
+            upgrade = rows[upgraded[rows]]
             if upgrade.size:
                 self.tier[upgrade] = np.minimum(self.tier[upgrade] + 1, 3)
                 self.tier_expiry[upgrade] = t + 365
@@ -223,7 +273,30 @@ class ChunkSimulation:
                                        self.tier[upgrade].copy()))
         return back.astype(np.int64)
 
-    def _behaviour(self, t: int, rows: np.ndarray, visits: np.ndarray, forced: np.ndarray):
+    def _next_day_visits(self, t: int, forced: np.ndarray) -> np.ndarray:
+        """Churned customers a contact delivered yesterday brings to the shop today: one visit
+        without an order. They stay away (lapsed: no habitual visits, natural and recall
+        returns still possible) and are churned again after CHURN_DAYS without interaction;
+        the visit is logged in truth.returns with visit_only = true."""
+        browse = np.zeros(self.p.size, np.int64)
+        for w in self.waves:
+            if w.day == t - 1 and w.next_day.any():
+                rows = w.rows[w.next_day]
+                rows = rows[(self.churned[rows] | self.lapsed[rows]) & (forced[rows] == 0)]
+                browse[rows] = 1
+        if browse.any():
+            rows = np.flatnonzero(browse)
+            self.churned[rows] = False
+            self.lapsed[rows] = True
+            self.drifting[rows] = True
+            self.drift_start[rows] = t
+            self.scale[rows] = 0.0
+            self.log.returns.append((rows, np.full(rows.size, t, np.int32),
+                                     np.zeros(rows.size, bool), np.ones(rows.size, bool)))
+        return browse
+
+    def _behaviour(self, t: int, rows: np.ndarray, visits: np.ndarray, forced: np.ndarray,
+                   browse: np.ndarray):
         p, rng, k = self.p, self.rng, rows.size
         ctype, drifting = p.churn_type[rows], self.drifting[rows]
         promo = self.cal.competitor_promo(t)
@@ -242,6 +315,7 @@ class ChunkSimulation:
         promos = rng.binomial(visits, p_promo)
 
         conv = p.conversion[rows] * np.where(drifting, np.where(ctype == PRICE, 0.35, 0.7), 1.0)
+        conv = np.where(browse > 0, 0.0, conv)
         n_orders = np.minimum(rng.binomial(visits, conv) + forced, visits)
         reviews = rng.binomial(n_orders, 0.05)
         self.log.visits.append((rows, np.full(k, t, np.int16), visits, logins, views, atc,
@@ -324,14 +398,6 @@ class ChunkSimulation:
         advanced = ~core & (freq >= f60) & (freq > 0)
         return np.where(core, 2, np.where(advanced, 1, 0)).astype(np.int8)
 
-    def _holdout(self, layer: np.ndarray) -> np.ndarray:
-        treated = np.ones(layer.size, bool)
-        for lay in range(3):
-            idx = np.flatnonzero(layer == lay)
-            n_control = int(round(idx.size * self.cfg.holdout_share))
-            treated[self.rng.permutation(idx)[:n_control]] = False
-        return treated
-
     def _channel(self, rows: np.ndarray, layer: np.ndarray) -> np.ndarray:
         """The layer's channel (sources.contract.LAYER_CHANNELS): the preferred one when the
         layer uses it, else the layer's default."""
@@ -340,23 +406,84 @@ class ChunkSimulation:
         return np.choose(layer, [np.where(np.isin(pref, u), pref, u[0]) for u in usable])
 
     def _start_past_wave(self, cid: str, ctype: int, t: int) -> None:
-        rows = np.flatnonzero(self.churned & (self.p.churn_type == ctype) & ~self.assigned)
+        """A past wave: the type's churned customers, a variant each by its share, then a
+        holdout of round(n * holdout_share) within every layer x variant."""
+        rows = np.flatnonzero((self.churned | self.lapsed) & (self.p.churn_type == ctype)
+                              & ~self.assigned)
         layer = self._layers(rows, t)
-        treated = self._holdout(layer)
-        offer = np.array([C.LAYER_OFFERS[LAYERS[x]] for x in layer], dtype=object)
-        self._add_wave(cid, t, rows, layer, treated, self._channel(rows, layer), offer)
+        variants = C.WAVE_VARIANTS[cid]
+        shares = np.array([v.share for v in variants], float)
+        pick = self.rng.choice(len(variants), size=rows.size, p=shares / shares.sum())
+        treated = self._holdout(layer * len(variants) + pick, 3 * len(variants))
+        rule = self._channel(rows, layer)
+        channel = np.choose(pick, [rule if v.channel == "preferred"
+                                   else np.full(rows.size, CHANNELS.index(v.channel))
+                                   for v in variants]) if rows.size else rule
+        offer = np.array([v.offer for v in variants], dtype=object)[pick]
+        self._add_wave(cid, t, rows, layer, treated, channel, offer,
+                       np.array([v.name for v in variants], dtype=object)[pick],
+                       np.array([v.template for v in variants], dtype=object)[pick],
+                       {v.name: v.channel for v in variants})
+
+    def _holdout(self, stratum: np.ndarray, strata: int = 3) -> np.ndarray:
+        treated = np.ones(stratum.size, bool)
+        for k in range(strata):
+            idx = np.flatnonzero(stratum == k)
+            n_control = int(round(idx.size * self.cfg.holdout_share))
+            treated[self.rng.permutation(idx)[:n_control]] = False
+        return treated
 
     def _start_response_wave(self, resp: dict, t: int) -> None:
         rows = resp["rows"]
+        labels = {}
+        names = np.array(CHANNELS)[resp["channel"]] if rows.size else np.zeros(0, str)
+        for v in np.unique(resp["variant"].astype(str)):
+            used = np.unique(names[resp["variant"].astype(str) == v])
+            labels[v] = str(used[0]) if used.size == 1 else "mixed"
         self._add_wave(resp["campaign_id"], t, rows, resp["layer"], resp["treated"],
-                       resp["channel"], resp["offer"])
+                       resp["channel"], resp["offer"], resp["variant"], resp["template"], labels,
+                       preassigned=True)
 
-    def _add_wave(self, cid, t, rows, layer, treated, channel, offer) -> None:
-        effect = np.array([C.LAYER_EFFECTS[LAYERS[x]] for x in layer])
-        recalled = self.rng.random(rows.size) < effect
-        recall_day = t + self.rng.integers(1, C.CHURN_DAYS, rows.size)
+    def recent_contacts(self, rows: np.ndarray, t: int) -> np.ndarray:
+        """Contacts delivered to `rows` in the FATIGUE_DAYS up to day t (by earlier waves)."""
+        count = np.zeros(self.p.size, np.int64)
+        for day, contacted in self.contacts:
+            if 0 <= t - day < R.FATIGUE_DAYS:
+                np.add.at(count, contacted, 1)
+        return count[rows]
+
+    def _add_wave(self, cid, t, rows, layer, treated, channel, offer, variant, template,
+                  channel_label, preassigned: bool = False) -> None:
+        p, rng, m = self.p, self.rng, rows.size
+        month = t // 30
+        recent = self.recent_contacts(rows, t)
+        value = R.value_factor(self.gmv_by_month[rows, :month].sum(axis=1).astype(float))
+        eligible = self.churned[rows] | self.lapsed[rows]
+        since = np.where(eligible, t - self.churn_day[rows], 0)
+        base = R.base_effect(layer, p.churn_type[rows], p.preferred_channel[rows], since, value,
+                             recent)
+        base = np.where(eligible & ~self.opted_out[rows], base, 0.0)
+        effect = np.clip(base * R.match(R.offer_codes(offer), p.churn_type[rows])
+                         * R.channel_factor(channel, p.preferred_channel[rows]), 0.0, 1.0)
+        rate = np.array([C.DELIVERY_RATE[c] for c in CHANNELS])[channel] if m else np.zeros(0)
+        u_deliver, u_recall, u_visit, u_opt = rng.random((4, m))
+        delivered = treated & ~self.opted_out[rows] & (u_deliver < rate)
+        recalled = delivered & (u_recall < R.recall_probability(effect, rate))
+        next_day = delivered & (u_visit < R.next_day_visit_probability(effect, rate))
+        opted = delivered & (u_opt < R.opt_out_probability(recent))
+        recall_day = t + rng.integers(1, C.CHURN_DAYS, m)
+        share = rng.uniform(*R.RECOVERED_SHARE, m)
+        upgrade = rng.random(m) < R.UPGRADE_SHARE
         self.assigned[rows] = True
-        wave = Wave(cid, t, rows, layer, treated, recalled, recall_day, channel, offer)
+        if delivered.any():
+            self.contacts.append((t, rows[delivered]))
+        if opted.any():
+            self.opted_out[rows[opted]] = True
+            self.log.opt_outs.append((rows[opted], np.full(int(opted.sum()), t, np.int32)))
+        wave = Wave(cid, t, rows, layer, treated, recalled, recall_day, channel, offer,
+                    np.asarray(variant, dtype=object), np.asarray(template, dtype=object),
+                    channel_label, delivered, next_day, opted, effect, base, eligible, rate,
+                    share, upgrade, preassigned)
         self.waves.append(wave)
         self.log.waves.append(wave)
 

@@ -73,5 +73,7 @@ def true_churn_probability(sim, rows: np.ndarray, s: int, window: int) -> np.nda
     p_quiet_settled = (start_prob * quiet_if_start).sum(axis=1) + never * quiet(lam * span)
 
     p_quiet = np.where(drifting, p_quiet_drifting, p_quiet_settled)
-    no_return = (1 - C.RETURN_HAZARD) ** (s + window - e)
+    # a lapsed customer (visited after a contact without coming back) has no habitual visits:
+    # only a natural return brings an interaction, on any day of the window
+    no_return = (1 - C.RETURN_HAZARD) ** np.where(sim.lapsed[rows], window, s + window - e)
     return np.clip(p_quiet * no_return, 0.0, 1.0)

@@ -1,7 +1,8 @@
 """Turn one chunk's log into contract rows and append them to DuckDB (raw) and truth tables.
 
 Column arrays are handed to DuckDB as Arrow tables; ids and timestamps are formatted in SQL,
-so no per-row Python runs even at 100M events.
+so no per-row Python runs even at 100M events. Raw rows are inserted by column name (the
+contract's names), never by position.
 """
 
 from __future__ import annotations
@@ -13,25 +14,40 @@ import pyarrow as pa
 
 from sources.contract import (ACQUISITION_CHANNELS, CATEGORIES, CHANNELS, CHURN_TYPES,
                               CONTACT_COSTS, EVENT_TYPES, LAYERS, REGIONS, TIERS, TRUTH_SCHEMA)
-from sources.simulator import config as C
+from sources.simulator import response as R
 from sources.simulator.engine import ChunkLog, ChunkSimulation
 
 TRUTH_DDL = {
     "customers": "customer_id VARCHAR, churn_type VARCHAR, visit_rate DOUBLE, "
                  "first_drift_at DATE, first_churn_date DATE",
     "churn_spells": "customer_id VARCHAR, churn_date DATE",
-    "returns": "customer_id VARCHAR, returned_on DATE, recalled BOOLEAN",
+    # visit_only: a next-day visit after a contact that did not end the churn (the customer
+    # interacts once and stays away); recalled: came back because of a wave
+    "returns": "customer_id VARCHAR, returned_on DATE, recalled BOOLEAN, visit_only BOOLEAN",
     "snapshot_probabilities": "customer_id VARCHAR, snapshot_date DATE, "
                               "true_churn_probability DOUBLE",
+    # per campaign x layer x variant, and per campaign x variant with layer 'all'
     "campaign_effects": "campaign_id VARCHAR, layer VARCHAR, offer VARCHAR, metric VARCHAR, "
-                        "month INTEGER, true_effect DOUBLE, customers BIGINT",
+                        "month INTEGER, true_effect DOUBLE, customers BIGINT, variant VARCHAR, "
+                        "channel VARCHAR",
+    # the oracle: every assigned customer's effect for every offer x channel at the wave date
+    "customer_offer_effects": "campaign_id VARCHAR, customer_id VARCHAR, offer VARCHAR, "
+                              "channel VARCHAR, effect DOUBLE",
+    # the planted path of every customer a wave recalled
+    "recall_paths": "customer_id VARCHAR, campaign_id VARCHAR, returned_on DATE, "
+                    "recovered_share DOUBLE, upgraded BOOLEAN",
 }
 
 
 def create_truth_schema(con) -> None:
+    """Create the truth tables; add columns a warehouse written by an older simulator lacks."""
     con.execute(f"create schema if not exists {TRUTH_SCHEMA}")
     for name, cols in TRUTH_DDL.items():
         con.execute(f"create table if not exists {TRUTH_SCHEMA}.{name} ({cols})")
+        for col in cols.split(", "):
+            col_name, col_type = col.split(" ", 1)
+            con.execute(f"alter table {TRUTH_SCHEMA}.{name} add column if not exists "
+                        f"{col_name} {col_type}")
 
 
 def _cid(expr: str) -> str:
@@ -56,6 +72,9 @@ class ChunkWriter:
         self.prefix = id_prefix
         self.counters = {"event": 0, "order": 0, "ticket": 0, "touch": 0}
 
+    def _day_kept(self, day: int) -> bool:
+        return bool(self._keep(np.array([day]))[0])
+
     def _insert(self, arrow: pa.Table, sql: str, params: list) -> None:
         self.con.register("_chunk", arrow)
         try:
@@ -77,6 +96,8 @@ class ChunkWriter:
         self.tickets(sim, log)
         self.tiers(sim, log)
         self.waves(sim, log)
+        self.opt_outs(sim, log)
+        self.wave_truth(sim, log)
         if with_customers:
             self.truth(sim, log)
 
@@ -89,7 +110,8 @@ class ChunkWriter:
             "acq": _dictionary(p.acquisition_channel, ACQUISITION_CHANNELS),
             "pref": _dictionary(p.preferred_channel, CHANNELS),
         })
-        self._insert(t, f"insert into raw.customers select {_cid('idx')}, {_ts('day', 'sec')}, "
+        self._insert(t, f"insert into raw.customers (customer_id, signup_at, region, "
+                        "acquisition_channel, preferred_channel) select {_cid('idx')}, {_ts('day', 'sec')}, "
                         "region, acq, pref from _chunk", [self.start])
         referred = np.flatnonzero((p.acquisition_channel == ACQUISITION_CHANNELS.index("referral"))
                                   & (p.signup_day > 7))
@@ -100,7 +122,8 @@ class ChunkWriter:
             pick = order[(rng.random(referred.size) * np.maximum(earlier, 1)).astype(int)]
             t = pa.table({"ref": p.index[pick[ok]], "idx": p.index[referred[ok]],
                           "day": p.signup_day[referred[ok]]})
-            self._insert(t, f"insert into raw.referrals select {_cid('ref')}, {_cid('idx')}, "
+            self._insert(t, f"insert into raw.referrals (referrer_id, referred_customer_id, "
+                            f"referred_at) select {_cid('ref')}, {_cid('idx')}, "
                             f"{_ts('day')} from _chunk", [self.start])
 
     def events(self, sim: ChunkSimulation, log: ChunkLog) -> None:
@@ -151,7 +174,8 @@ class ChunkWriter:
                 pa.array(cat[order], mask=cat[order] < 0), pa.array(CATEGORIES)),
             "comp": pa.array(comp[order].astype(bool), mask=~is_search[order]),
         })
-        self._insert(t, f"insert into raw.events select 'E' || ? || cast(n as varchar), "
+        self._insert(t, f"insert into raw.events (event_id, customer_id, event_at, "
+                        "event_type, category, search_term_is_competitor) select 'E' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, kind, cat, comp from _chunk",
                      [self.prefix, self.start])
 
@@ -179,7 +203,8 @@ class ChunkWriter:
             "status": _dictionary(status, ("paid", "returned", "cancelled")),
             "delivery": delivery.astype(np.int32),
         })
-        self._insert(t, f"insert into raw.orders select 'O' || ? || cast(n as varchar), "
+        self._insert(t, f"insert into raw.orders (order_id, customer_id, ordered_at, gmv, "
+                        "discount, coupon_id, status, delivery_days) select 'O' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, cast(gmv as decimal(18,2)), "
                         f"cast(disc as decimal(18,2)), coupon, status, delivery from _chunk",
                      [self.prefix, self.start])
@@ -198,7 +223,8 @@ class ChunkWriter:
             "cat": _dictionary(line_cat, CATEGORIES), "qty": qty.astype(np.int32),
             "price": np.round(list_price / qty, 2),
         })
-        self._insert(t, "insert into raw.order_items select 'O' || ? || cast(n as varchar), line, "
+        self._insert(t, "insert into raw.order_items (order_id, line_number, product_id, "
+                        "category, quantity, price) select 'O' || ? || cast(n as varchar), line, "
                         "'P' || cast(product as varchar), cat, qty, "
                         "cast(price as decimal(18,2)) from _chunk", [self.prefix])
 
@@ -221,7 +247,8 @@ class ChunkWriter:
             "topic": _dictionary(topic, ("logistics", "after_sales", "product", "price")),
             "minutes": minutes, "sat": pa.array(sat.astype(np.int32), mask=sat < 0),
         })
-        self._insert(t, f"insert into raw.support_tickets select 'T' || ? || cast(n as varchar), "
+        self._insert(t, f"insert into raw.support_tickets (ticket_id, customer_id, opened_at, "
+                        "kind, topic, first_response_minutes, satisfaction) select 'T' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, kind, topic, minutes, sat "
                         "from _chunk", [self.prefix, self.start])
 
@@ -239,7 +266,8 @@ class ChunkWriter:
         pick = rows.size - 1 - last
         t = pa.table({"idx": sim.p.index[rows[pick]], "day": day[pick],
                       "tier": _dictionary(tier[pick], TIERS)})
-        self._insert(t, f"insert into raw.memberships select {_cid('idx')}, "
+        self._insert(t, f"insert into raw.memberships (customer_id, changed_at, tier, "
+                        f"expires_at) select {_cid('idx')}, "
                         f"{_ts('day', '3600')}, tier, {_ts('day + 365', '3600')} from _chunk",
                      [self.start, self.start])
 

@@ -12,28 +12,36 @@ from dbt_runner import run_dbt
 
 ASSIGNED = "2025-01-01 08:00:00"
 SECOND = "2025-03-01 08:00:00"
+# Raw rows name their columns: the contract's tables gain nullable columns over time.
+CAMPAIGN_COLUMNS = ("(campaign_id, wave, started_at, ends_at, budget, design, holdout_share)")
+ASSIGNMENT_COLUMNS = ("(campaign_id, customer_id, layer, churn_type, arm, offer, channel, "
+                      "assigned_at)")
 
 
 def _populate(con):
     create_raw_schema(con)
     customers = ["t1", "t2", "t3", "t4", "k1", "k2", "z"]
     for c in customers:
-        con.execute("insert into raw.customers values (?, '2024-01-01', 'north', 'organic', "
-                    "'email')", [c])
-    con.execute("insert into raw.recall_campaigns values "
+        con.execute("insert into raw.customers (customer_id, signup_at, region, "
+                    "acquisition_channel, preferred_channel) values (?, '2024-01-01', 'north', "
+                    "'organic', 'email')", [c])
+    con.execute(f"insert into raw.recall_campaigns {CAMPAIGN_COLUMNS} values "
                 "('c1', 'silent', ?, cast(? as timestamp) + interval 30 day, 1000, 'randomized', 0.1),"
                 "('c2', 'silent', ?, cast(? as timestamp) + interval 30 day, 1000, 'randomized', 0.1)",
                 [ASSIGNED, ASSIGNED, SECOND, SECOND])
     arms = {"t1": "treatment", "t2": "treatment", "t3": "treatment", "t4": "treatment",
             "k1": "control", "k2": "control"}
     for c, arm in arms.items():
-        con.execute("insert into raw.recall_assignments values ('c1', ?, 'base', 'silent', ?, "
-                    "'generic_coupon', 'email', ?)", [c, arm, ASSIGNED])
+        con.execute(f"insert into raw.recall_assignments {ASSIGNMENT_COLUMNS} values "
+                    "('c1', ?, 'base', 'silent', ?, 'generic_coupon', 'email', ?)",
+                    [c, arm, ASSIGNED])
         if arm == "treatment":
-            con.execute("insert into raw.recall_touches values (?, 'c1', ?, 'email', ?, true, "
-                        "null, null, null, 1.00)", [f"tc1{c}", c, ASSIGNED])
+            con.execute("insert into raw.recall_touches (touch_id, campaign_id, customer_id, "
+                        "channel, sent_at, delivered, opened_at, clicked_at, redeemed_at, cost) "
+                        "values (?, 'c1', ?, 'email', ?, true, null, null, null, 1.00)",
+                        [f"tc1{c}", c, ASSIGNED])
     # t1 is recalled a second time by c2 (alone with a control, k2).
-    con.execute("insert into raw.recall_assignments values "
+    con.execute(f"insert into raw.recall_assignments {ASSIGNMENT_COLUMNS} values "
                 "('c2', 't1', 'base', 'silent', 'treatment', 'generic_coupon', 'email', ?),"
                 "('c2', 'k2', 'base', 'silent', 'control', 'generic_coupon', 'email', ?)",
                 [SECOND, SECOND])
@@ -47,15 +55,17 @@ def _populate(con):
         ("o7", "t4", "interval 210 day", 999),                     # after month 6
     ]
     for oid, c, offset, gmv in orders:
-        con.execute(f"insert into raw.orders values (?, ?, timestamp '{ASSIGNED}' + {offset}, "
-                    "?, 0, null, 'paid', 2)", [oid, c, gmv])
-    con.execute("insert into raw.events values ('e1', 'z', '2025-08-15 12:00:00', 'visit', "
-                "null, null)")
+        con.execute("insert into raw.orders (order_id, customer_id, ordered_at, gmv, discount, "
+                    f"coupon_id, status, delivery_days) values (?, ?, timestamp '{ASSIGNED}' + "
+                    f"{offset}, ?, 0, null, 'paid', 2)", [oid, c, gmv])
+    con.execute("insert into raw.events (event_id, customer_id, event_at, event_type, "
+                "category, search_term_is_competitor) values ('e1', 'z', '2025-08-15 12:00:00', "
+                "'visit', null, null)")
     # An observational campaign (recipients not randomized): no uplift may be claimed.
-    con.execute("insert into raw.recall_campaigns values ('c3', 'mixed', ?, "
+    con.execute(f"insert into raw.recall_campaigns {CAMPAIGN_COLUMNS} values ('c3', 'mixed', ?, "
                 "cast(? as timestamp) + interval 30 day, 0, 'observational', 0)",
                 [ASSIGNED, ASSIGNED])
-    con.execute("insert into raw.recall_assignments values "
+    con.execute(f"insert into raw.recall_assignments {ASSIGNMENT_COLUMNS} values "
                 "('c3', 't2', 'base', 'silent', 'treatment', 'coupon', 'email', ?),"
                 "('c3', 'k1', 'base', 'silent', 'control', 'coupon', 'email', ?)",
                 [ASSIGNED, ASSIGNED])

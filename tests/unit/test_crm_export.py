@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -14,6 +14,7 @@ from sources.crm_export import (
     ASSIGNMENT_VALUES,
     CAMPAIGN_VALUES,
     EXPORT_COLUMNS,
+    WaveDates,
     crm_path,
     export_wave,
 )
@@ -27,7 +28,9 @@ def _segments(con) -> None:
     frame = pd.DataFrame([{c: None for c in EXPORT_COLUMNS} | {
         "customer_id": cid, "campaign_id": CID, "wave_number": 1, "layer": layer, "arm": arm,
         "offer": "generic_coupon", "channel": channel, "expected_gain": 1.5,
-        "is_do_not_contact": arm == "control", "churn_type": "silent"}
+        "is_do_not_contact": arm == "control", "churn_type": "silent",
+        "variant": f"v_{channel}", "template": "default", "campaign_kind": "wave",
+        "parent_campaign_id": None}
         for cid, arm, layer, channel in rows])
     con.execute("create schema marts")
     con.execute("create table marts.recall_segments as select * from frame")
@@ -59,12 +62,13 @@ def test_export_writes_the_files_and_registers_once(con, tmp_path: Path):
     assert list(pd.read_csv(result.csv_path).columns) == list(EXPORT_COLUMNS)
     campaign = con.execute("select * from raw.recall_campaigns").df()
     assert campaign.to_dict("records") == [{
-        "campaign_id": CID, "wave": "mixed", "started_at": pd.Timestamp("2025-04-01"),
+        "campaign_id": CID, "wave": "silent", "started_at": pd.Timestamp("2025-04-01"),
         "ends_at": pd.Timestamp("2025-05-01"), "budget": 100.0, "design": "randomized",
-        "holdout_share": 0.1}]
-    assigned = con.execute("select customer_id, layer, churn_type, arm, channel, assigned_at "
-                           "from raw.recall_assignments order by customer_id").fetchall()
-    assert assigned[1] == ("c2", "base", "silent", "control", "sms", datetime(2025, 4, 1, 8))
+        "holdout_share": 0.1, "kind": "wave", "parent_campaign_id": None}]
+    assigned = con.execute("select customer_id, layer, churn_type, arm, channel, assigned_at, "
+                           "variant from raw.recall_assignments order by customer_id").fetchall()
+    assert assigned[1] == ("c2", "base", "silent", "control", "sms", datetime(2025, 4, 1, 8),
+                           "v_sms")
     again = export_wave(con, tmp_path, campaign_id=CID, budget=100.0, holdout_share=0.1)
     assert not again.registered
     assert con.execute("select count(*) from raw.recall_assignments").fetchone()[0] == 3
@@ -78,7 +82,7 @@ def test_registration_does_not_depend_on_column_order(con, tmp_path: Path):
         con.execute(f"create table raw.{name} ({cols})")
     export_wave(con, tmp_path, campaign_id=CID, budget=100.0, holdout_share=0.1)
     assert con.execute("select campaign_id, wave, design from raw.recall_campaigns"
-                       ).fetchall() == [(CID, "mixed", "randomized")]
+                       ).fetchall() == [(CID, "silent", "randomized")]
     assert con.execute("select customer_id, arm from raw.recall_assignments order by 1"
                        ).fetchall() == [("c1", "treatment"), ("c2", "control"), ("c3", "treatment")]
 
@@ -92,3 +96,12 @@ def test_an_empty_wave_is_refused(con, tmp_path: Path):
 def test_crm_path_knows_its_formats(tmp_path: Path):
     with pytest.raises(ValueError, match="csv or parquet"):
         crm_path(tmp_path, CID, "xlsx")
+
+
+def test_a_planned_wave_is_registered_on_its_own_dates(con, tmp_path: Path):
+    export_wave(con, tmp_path, campaign_id=CID, budget=5.0, holdout_share=0.2,
+                dates=WaveDates(starts_on=date(2025, 4, 10), days=14))
+    assert con.execute("select started_at, ends_at, holdout_share from raw.recall_campaigns"
+                       ).fetchall() == [(datetime(2025, 4, 10), datetime(2025, 4, 24), 0.2)]
+    assert con.execute("select distinct assigned_at from raw.recall_assignments").fetchall() == \
+        [(datetime(2025, 4, 10, 8),)]

@@ -16,7 +16,13 @@ renamed as (
         cast(arm as {{ dbt.type_string() }}) as arm,
         cast(offer as {{ dbt.type_string() }}) as offer,
         cast(channel as {{ dbt.type_string() }}) as channel,
-        cast(assigned_at as {{ dbt.type_timestamp() }}) as assigned_at
+        cast(assigned_at as {{ dbt.type_timestamp() }}) as assigned_at,
+        coalesce(
+            cast(variant as {{ dbt.type_string() }}),
+            {{ dbt.concat(["cast(offer as " ~ dbt.type_string() ~ ")", "'@'",
+                           "cast(channel as " ~ dbt.type_string() ~ ")"]) }}
+        ) as variant,
+        coalesce(cast(template as {{ dbt.type_string() }}), 'default') as template
 
     from source
 
@@ -45,7 +51,9 @@ final as (
         arm,
         offer,
         channel,
-        assigned_at
+        assigned_at,
+        variant,
+        template
 
     from ranked
     where duplicate_rank = 1

@@ -15,7 +15,9 @@ renamed as (
         cast(ends_at as {{ dbt.type_timestamp() }}) as ends_at,
         cast(budget as {{ type_double() }}) as budget,
         cast(design as {{ dbt.type_string() }}) as design,
-        cast(holdout_share as {{ type_double() }}) as holdout_share
+        cast(holdout_share as {{ type_double() }}) as holdout_share,
+        coalesce(cast(kind as {{ dbt.type_string() }}), 'wave') as kind,
+        cast(parent_campaign_id as {{ dbt.type_string() }}) as parent_campaign_id
 
     from source
 
@@ -43,7 +45,9 @@ final as (
         ends_at,
         budget,
         design,
-        holdout_share
+        holdout_share,
+        kind,
+        parent_campaign_id
 
     from ranked
     where duplicate_rank = 1

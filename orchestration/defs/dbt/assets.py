@@ -5,10 +5,12 @@ runs after scoring. Every run passes the effective settings as dbt vars; dbt uni
 pytest (tests/dbt), not on every materialization.
 """
 
+import json
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.campaign_plan import dbt_vars
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import DUCKDB_POOL, PlatformResource
 from orchestration.lib.dbt_manifest import require_manifest
@@ -29,7 +31,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, platform: Pla
     # --exclude here too: a subset run (one group of a multi-asset) selects models by name with
     # eager indirect test selection, which ignores the definition's `exclude`.
     args = ["build", "--exclude-resource-type", "unit_test", "--exclude", COVERED_UPSTREAM,
-            "--vars", platform.settings.dbt_vars_json()]
+            "--vars", json.dumps(dbt_vars(platform.settings, platform.env), sort_keys=True)]
     yield from dbt.cli(args, context=context).stream()
 
 

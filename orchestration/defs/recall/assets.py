@@ -6,7 +6,8 @@ import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
 from orchestration.lib.metadata import embedded_png
-from sources.crm_export import export_wave
+from orchestration.campaign_plan import planned_wave
+from sources.crm_export import WaveDates, export_wave
 
 
 @dg.asset(deps=["recall_segments"], group_name="exports", kinds={"duckdb", "parquet", "csv"},
@@ -14,9 +15,14 @@ from sources.crm_export import export_wave
 def crm_export(context: dg.AssetExecutionContext, platform: PlatformResource):
     """CSV and Parquet file of the wave in `recall_segments` for the CRM; registers the wave."""
     env, s = platform.env.prepare(), platform.settings
+    wave = planned_wave(env, s.campaign_id)
+    budget, holdout, dates = s.recall_budget, s.holdout_share, WaveDates()
+    if wave is not None:
+        budget, holdout = wave.budget, wave.holdout_share
+        dates = WaveDates(starts_on=wave.starts_on, days=wave.days)
     with platform.connect() as con:
-        result = export_wave(con, env.exports, campaign_id=s.campaign_id,
-                             budget=s.recall_budget, holdout_share=s.holdout_share)
+        result = export_wave(con, env.exports, campaign_id=s.campaign_id, budget=budget,
+                             holdout_share=holdout, dates=dates)
     context.log.info(f"exported {result.rows} customers to {result.csv_path}")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": result.rows,
@@ -25,6 +31,7 @@ def crm_export(context: dg.AssetExecutionContext, platform: PlatformResource):
         "csv": dg.MetadataValue.path(str(result.csv_path)),
         "parquet": dg.MetadataValue.path(str(result.parquet_path)),
         "registered": result.registered,
+        "planned": wave is not None,
     })
 
 

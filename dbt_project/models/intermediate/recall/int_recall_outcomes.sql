@@ -1,6 +1,13 @@
 {#- One row per campaign x customer: what happened in the first month after assignment and the
     customer's pre-churn reference values. A customer recalled by two campaigns has one row per
-    campaign; each campaign's windows start at its own assignment. -#}
+    campaign; each campaign's windows start at its own assignment.
+    - next-day visit: a visit, login or paid order on the calendar day (UTC) after the
+      assignment's day;
+    - churned at assignment: the churn rule of customer_lifecycle (macros/domain.sql
+      is_churned_at on last_sign_of_life: no interaction - any event or order - in the
+      churn_days days before assigned_at, sign-up counting as the first sign of life);
+    - recalled: churned at assignment and converted in the first month (domain.md: recall rate
+      = recalled customers / targeted churned customers). -#}
 with
 
 assignments as (
@@ -30,6 +37,12 @@ orders as (
 events as (
 
     select * from {{ ref('stg_events') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_customers') }}
 
 ),
 
@@ -117,6 +130,83 @@ first_month_activity as (
 
 ),
 
+next_day_activity as (
+
+    select
+        assignments.campaign_id,
+        assignments.customer_id,
+        1 as is_next_day_visit
+
+    from assignments
+    inner join first_month_facts
+        on assignments.customer_id = first_month_facts.customer_id
+        and first_month_facts.happened_at
+            >= {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'assignments.assigned_at')) }}
+        and first_month_facts.happened_at
+            < {{ dbt.dateadd('day', 2, dbt.date_trunc('day', 'assignments.assigned_at')) }}
+    group by assignments.campaign_id, assignments.customer_id
+
+),
+
+interactions as (
+
+    select
+        customer_id,
+        ordered_at as happened_at
+
+    from orders
+
+    union all
+
+    select
+        customer_id,
+        event_at as happened_at
+
+    from events
+
+),
+
+recent_interactions as (
+
+    {#- Only the churn_days window before the assignment can keep a customer active: the last
+        interaction inside it, null when there is none (then the sign-up decides). -#}
+    select
+        assignments.campaign_id,
+        assignments.customer_id,
+        max(interactions.happened_at) as last_interaction_at
+
+    from assignments
+    inner join interactions
+        on assignments.customer_id = interactions.customer_id
+        and interactions.happened_at < assignments.assigned_at
+        and interactions.happened_at
+            >= {{ dbt.dateadd('day', -1 * var('churn_days'), 'assignments.assigned_at') }}
+    group by assignments.campaign_id, assignments.customer_id
+
+),
+
+churn_at_assignment as (
+
+    select
+        assignments.campaign_id,
+        assignments.customer_id,
+        case
+            when {{ is_churned_at(last_sign_of_life('recent_interactions.last_interaction_at',
+                                                    'customers.signup_at'),
+                                  'assignments.assigned_at') }}
+                then 1
+            else 0
+        end as is_churned_at_assignment
+
+    from assignments
+    left join customers
+        on assignments.customer_id = customers.customer_id
+    left join recent_interactions
+        on assignments.campaign_id = recent_interactions.campaign_id
+        and assignments.customer_id = recent_interactions.customer_id
+
+),
+
 pre_churn_orders as (
 
     select
@@ -161,8 +251,11 @@ final as (
         assignments.arm,
         assignments.offer,
         assignments.channel,
+        assignments.variant,
+        assignments.template,
         assignments.assigned_at,
         coalesce(campaigns.design, 'observational') as design,
+        coalesce(campaigns.kind, 'wave') as kind,
         coalesce(touch_summary.is_touched, 0) as is_touched,
         coalesce(touch_summary.contact_cost, 0) as contact_cost,
         case
@@ -175,6 +268,14 @@ final as (
             as is_converted,
         case when coalesce(first_month_activity.first_month_orders, 0) > 1 then 1 else 0 end
             as is_repurchased,
+        coalesce(next_day_activity.is_next_day_visit, 0) as is_next_day_visit,
+        churn_at_assignment.is_churned_at_assignment,
+        case
+            when churn_at_assignment.is_churned_at_assignment = 1
+                and coalesce(first_month_activity.first_month_orders, 0) > 0
+                then 1
+            else 0
+        end as is_recalled,
         coalesce(first_month_activity.first_month_orders, 0) as first_month_orders,
         coalesce(first_month_activity.first_month_gmv, 0) as first_month_gmv,
         pre_churn_orders.pre_churn_aov,
@@ -196,6 +297,12 @@ final as (
     left join first_month_activity
         on assignments.campaign_id = first_month_activity.campaign_id
         and assignments.customer_id = first_month_activity.customer_id
+    left join next_day_activity
+        on assignments.campaign_id = next_day_activity.campaign_id
+        and assignments.customer_id = next_day_activity.customer_id
+    left join churn_at_assignment
+        on assignments.campaign_id = churn_at_assignment.campaign_id
+        and assignments.customer_id = churn_at_assignment.customer_id
     left join pre_churn_orders
         on assignments.campaign_id = pre_churn_orders.campaign_id
         and assignments.customer_id = pre_churn_orders.customer_id

@@ -1,4 +1,6 @@
-{#- Month 1..effect_months after the first month, per campaign x layer x arm: active customers,
+{#- Month 1..effect_months after the first month, per campaign x layer x variant x template x
+    arm (a control customer carries the variant it would have received, so each variant is
+    compared with the control customers of its own variant and layer): active customers,
     GMV against pre-churn GMV, tier upgrades, referrals, re-churn (an activated customer churned
     again by the month's end: macros/domain.sql is_churned_at, counting interactions since the
     assignment), uplift in GMV per customer with an interval, cumulative incremental GMV;
@@ -173,6 +175,8 @@ customer_months as (
     select
         windows.campaign_id,
         windows.layer,
+        windows.variant,
+        windows.template,
         windows.arm,
         windows.design,
         windows.month_number,
@@ -208,6 +212,8 @@ by_arm as (
     select
         campaign_id,
         layer,
+        variant,
+        template,
         arm,
         month_number,
         max(design) as design,
@@ -224,7 +230,7 @@ by_arm as (
         min(is_month_elapsed) = 1 as window_complete
 
     from customer_months
-    group by campaign_id, layer, arm, month_number
+    group by campaign_id, layer, variant, template, arm, month_number
 
 ),
 
@@ -270,6 +276,8 @@ with_uplift as (
     left join control
         on by_arm.campaign_id = control.campaign_id
         and by_arm.layer = control.layer
+        and by_arm.variant = control.variant
+        and by_arm.template = control.template
         and by_arm.month_number = control.month_number
 
 ),
@@ -279,7 +287,7 @@ final as (
     select
         *,
         sum(incremental_gmv) over (
-            partition by campaign_id, layer, arm
+            partition by campaign_id, layer, variant, template, arm
             order by month_number
             rows between unbounded preceding and current row
         ) as cumulative_incremental_gmv

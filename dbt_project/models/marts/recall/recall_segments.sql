@@ -16,14 +16,101 @@
       round(layer size x holdout_share) in control (deterministic, stratified by layer);
     - the layer's minimum detectable effect (macros/recall_stats.sql) at the control conversion
       of its past waves, or prior_control_conversion before any, flagged under-powered above
-      min_detectable_uplift. -#}
+      min_detectable_uplift.
+    When campaign_id is a wave of the campaign plan (var recall_plan, CHURN_HOME/plan.yml), the
+    plan decides instead: the wave's churn types only, minus the contact policy's exclusions
+    (recall_contact_exclusions); a pilot keeps a hashed pilot_share of them; a rollout leaves
+    out its pilot's customers and sends its pilot's winning variant (recall_wave_winners); each
+    customer draws a treatment variant by the variants' shares (hash of campaign and customer),
+    whose offer and channel (`preferred`: the layer channel rule) replace the layer's; the
+    wave's budget and holdout share apply, and the holdout is drawn per layer x variant. -#}
+-- depends_on: {{ ref('recall_plan_wave_types') }}
+-- depends_on: {{ ref('recall_plan_variants') }}
+-- depends_on: {{ ref('recall_contact_exclusions') }}
+-- depends_on: {{ ref('recall_wave_winners') }}
+-- depends_on: {{ ref('stg_recall_assignments') }}
+{%- set ns = namespace(wave=none) -%}
+{%- for w in var('recall_plan', []) or [] -%}
+    {%- if w['campaign_id'] == var('campaign_id') -%}{%- set ns.wave = w -%}{%- endif -%}
+{%- endfor -%}
+{%- set wave = ns.wave -%}
+{%- set budget = wave['budget'] if wave else var('recall_budget') -%}
+{%- set holdout_share = wave['holdout_share'] if wave else var('holdout_share') -%}
 with
 
-candidates as (
+all_candidates as (
 
     select * from {{ ref('recall_candidates') }}
 
 ),
+{%- if wave %}
+
+wave_types as (
+
+    select * from {{ ref('recall_plan_wave_types') }}
+    where campaign_id = {{ sql_text(wave['campaign_id']) }}
+
+),
+
+exclusions as (
+
+    select * from {{ ref('recall_contact_exclusions') }}
+    where campaign_id = {{ sql_text(wave['campaign_id']) }}
+
+),
+
+planned_variants as (
+
+    select * from {{ ref('recall_plan_variants') }}
+    where campaign_id = {{ sql_text(wave['campaign_id'] if not wave.get('rollout_of')
+                                    else wave['rollout_of']) }}
+
+),
+{%- if wave.get('rollout_of') %}
+
+pilot_customers as (
+
+    select customer_id from {{ ref('stg_recall_assignments') }}
+    where campaign_id = {{ sql_text(wave['rollout_of']) }}
+
+),
+
+pilot_winner as (
+
+    select planned_variants.*
+    from {{ ref('recall_wave_winners') }} as winners
+    inner join planned_variants
+        on winners.winner_variant = planned_variants.variant
+    where winners.campaign_id = {{ sql_text(wave['rollout_of']) }}
+
+),
+{%- endif %}
+
+candidates as (
+
+    select all_candidates.*
+    from all_candidates
+    inner join wave_types
+        on all_candidates.churn_type = wave_types.churn_type
+    where all_candidates.customer_id not in (select customer_id from exclusions)
+    {%- if wave.get('pilot_share') %}
+        and {{ hash_fraction(dbt.concat([sql_text(wave['campaign_id'] ~ '|pilot|'),
+                                         'all_candidates.customer_id'])) }}
+            < {{ wave['pilot_share'] }}
+    {%- endif %}
+    {%- if wave.get('rollout_of') %}
+        and all_candidates.customer_id not in (select customer_id from pilot_customers)
+    {%- endif %}
+
+),
+{%- else %}
+
+candidates as (
+
+    select * from all_candidates
+
+),
+{%- endif %}
 
 effects_by_layer as (
 
@@ -100,11 +187,7 @@ layered as (
 
     select
         candidates.*,
-        case
-            when candidates.is_high_value then 'core'
-            when candidates.is_frequent_buyer then 'advanced'
-            else 'base'
-        end as layer
+        {{ recall_layer('candidates.is_high_value', 'candidates.is_frequent_buyer') }} as layer
 
     from candidates
 
@@ -126,9 +209,38 @@ waved as (
 ),
 
 offered as (
+{%- if wave %}
 
     select
         waved.*,
+        chosen.variant,
+        chosen.template,
+        chosen.offer,
+        case when chosen.offer = 'category_recommendation' then waved.top_category end
+            as offer_category,
+        case
+            when chosen.channel = 'preferred'
+                then {{ recall_channel('waved.layer', 'waved.preferred_channel') }}
+            else chosen.channel
+        end as channel,
+        cast(null as {{ dbt.type_string() }}) as companion_channel
+
+    from waved
+    {%- if wave.get('rollout_of') %}
+    cross join pilot_winner as chosen
+    {%- else %}
+    inner join planned_variants as chosen
+        on {{ hash_fraction(dbt.concat([sql_text(wave['campaign_id'] ~ '|variant|'),
+                                        'waved.customer_id'])) }} >= chosen.share_from
+        and {{ hash_fraction(dbt.concat([sql_text(wave['campaign_id'] ~ '|variant|'),
+                                         'waved.customer_id'])) }} < chosen.share_to
+    {%- endif %}
+{%- else %}
+
+    select
+        waved.*,
+        cast(null as {{ dbt.type_string() }}) as variant,
+        'default' as template,
         case
             when layer_offers.is_offer_fixed or waved.wave_offer is null then layer_offers.offer
             else waved.wave_offer
@@ -144,6 +256,7 @@ offered as (
     from waved
     inner join layer_offers
         on waved.layer = layer_offers.layer
+{%- endif %}
 
 ),
 
@@ -188,7 +301,7 @@ within_budget as (
         '{{ var("campaign_id") }}' as campaign_id
 
     from ranked
-    where cumulative_cost <= {{ var('recall_budget') }}
+    where cumulative_cost <= {{ budget }}
 
 ),
 
@@ -197,7 +310,7 @@ hashed as (
     select
         *,
         {{ dbt.hash(dbt.concat(["campaign_id", "'|'", "customer_id"])) }} as arm_hash,
-        count(*) over (partition by layer) as layer_size
+        count(*) over (partition by layer, variant) as arm_group_size
 
     from within_budget
 
@@ -208,8 +321,8 @@ armed as (
     select
         *,
         case
-            when row_number() over (partition by layer order by arm_hash, customer_id)
-                <= round(layer_size * {{ var('holdout_share') }})
+            when row_number() over (partition by layer, variant order by arm_hash, customer_id)
+                <= round(arm_group_size * {{ holdout_share }})
                 then 'control'
             else 'treatment'
         end as arm
@@ -252,6 +365,11 @@ final as (
         armed.lifecycle_stage,
         armed.arm,
         armed.arm = 'control' as is_do_not_contact,
+        coalesce(armed.variant, {{ dbt.concat(['armed.offer', "'@'", 'armed.channel']) }})
+            as variant,
+        armed.template,
+        {{ sql_text(wave['kind'] if wave else 'wave') }} as campaign_kind,
+        {{ sql_text(wave.get('rollout_of') if wave else none) }} as parent_campaign_id,
         armed.offer,
         armed.offer_category,
         armed.channel,
