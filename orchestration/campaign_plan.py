@@ -241,3 +241,19 @@ def demo_plan(first_day: date, response_days: int) -> str:
     return DEMO_PLAN.format(pilot_day=first_day.isoformat(), pilot_budget=5000,
                             rollout_day=(first_day + timedelta(days=response_days)).isoformat(),
                             rollout_budget=20000)
+
+
+def check_dates(con, plan: Plan) -> None:
+    """Refuse waves not registered yet that start before the first open day (the past); waves
+    already registered in raw.recall_campaigns have run and keep their dates."""
+    from sources.plan import PlanError
+
+    today = first_open_day(con)
+    registered = {r[0] for r in con.execute("select campaign_id from raw.recall_campaigns"
+                                            ).fetchall()}
+    for w in plan.waves:
+        if w.campaign_id not in registered and w.starts_on < today:
+            raise PlanError(f"{plan.source} line {w.line}: wave {w.campaign_id} starts on "
+                            f"{w.starts_on}, in the past: the data ends on "
+                            f"{today - timedelta(days=1)}, so a new wave starts on {today} or "
+                            "later")

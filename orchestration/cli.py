@@ -302,10 +302,10 @@ def cmd_plan(args) -> int:
     if not path.exists():
         raise SystemExit(f"no campaign plan at {path}: write one (docs/plans.md has a complete "
                          "example)")
-    with warehouse.connect(env.warehouse, read_only=True) as con:
-        today = cp.first_open_day(con)
     try:
-        plan = cp.current_plan(env, today=None if args.started else today)
+        plan = cp.current_plan(env)
+        with warehouse.connect(env.warehouse, read_only=True) as con:
+            cp.check_dates(con, plan)
     except PlanError as exc:
         raise SystemExit(f"error: {exc}") from None
     for warning in plan.warnings:
@@ -523,8 +523,6 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--allow-underpowered", action="store_true",
                       help="warn instead of refusing when a variant cannot reach the target "
                            "minimum detectable effect")
-    plan.add_argument("--started", action="store_true",
-                      help="accept waves that already started (report on a running plan)")
     plan.set_defaults(func=cmd_plan)
     ui = sub.add_parser("ui", help="start the Dagster and MLflow UIs on localhost")
     ui.add_argument("--dagster-port", type=int, default=3000)

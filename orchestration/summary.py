@@ -51,6 +51,25 @@ def _model_line(title: str, m: dict) -> list[str]:
     return lines
 
 
+def _variant_lines(rows) -> list[str]:
+    """Each randomized campaign's variants against its control and the winner (Holm)."""
+    if not rows:
+        return []
+    lines = ["", "Variants (conversion uplift over the campaign's control, 95% interval, "
+                 "Holm-adjusted p; * = winner):"]
+    reasons: dict[str, str] = {}
+    for cid, variant, n, up, lo, hi, p_holm, winner, reason in rows:
+        reasons[cid] = reason
+        if up is None:
+            continue
+        mark = "*" if winner else " "
+        lines.append(f" {mark}{cid:<18} {variant:<24} n={n:<6} {up:+.1%} [{lo:+.1%}, {hi:+.1%}]"
+                     f" p={p_holm:.3f}")
+    for cid, reason in reasons.items():
+        lines.append(f"  {cid}: {reason}")
+    return lines
+
+
 def render(env: Environment, settings: Settings, seconds: float) -> str:
     from ml.registry import MODEL_NAME, RETURN_MODEL_NAME
     from ml.scoring import ACTIVE, LAPSED
@@ -73,6 +92,12 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
             "conversion_uplift_lower, conversion_uplift_upper, roi "
             "from marts.recall_effect_by_layer where arm = 'treatment' "
             "order by campaign_id, layer").fetchall()
+        variants = con.execute(
+            "select v.campaign_id, v.variant, v.targeted_count, v.conversion_uplift, "
+            "v.conversion_uplift_lower, v.conversion_uplift_upper, v.conversion_p_value_holm, "
+            "v.is_winner, w.reason from marts.recall_effect_variants v "
+            "join marts.recall_wave_winners w using (campaign_id) "
+            "where v.estimate_type = 'uplift' order by v.campaign_id, v.variant").fetchall()
     lines += ["", f"Label rate (churned within {settings.churn_window_days} days): "
                   f"{(label or 0):.1%}"]
     if warning := window_warning(label, settings):
@@ -96,6 +121,7 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
         roi_text = f"ROI {roi:+.2f}" if roi is not None else ""
         lines.append(f"  {cid:<16} {layer:<9} n={n:<6} uplift {up:+.1%} "
                      f"[{lo:+.1%}, {hi:+.1%}] {roi_text}")
+    lines += _variant_lines(variants)
     lines += ["", "Open the UIs: `uv run churn-recall ui` -> Dagster http://127.0.0.1:3000, "
                   "MLflow http://127.0.0.1:5000"]
     return "\n".join(lines)

@@ -55,7 +55,7 @@ from typing import Any
 
 import yaml
 
-from sources.contract import CAMPAIGN_KINDS, CHANNELS, CHURN_TYPES, OFFERS, WAVES
+from sources.contract import CAMPAIGN_KINDS, CHANNELS, CHURN_TYPES, OFFERS
 
 DEFAULT_FILE_NAME = "plan.yml"
 PREFERRED = "preferred"  # a variant channel: the customer's channel under the layer rule
@@ -88,8 +88,6 @@ _INT = re.compile(r"[+-]?\d+\Z")
 _NULLS = ("", "~", "null", "Null", "NULL")
 _TRUE = ("true", "yes", "on")
 _FALSE = ("false", "no", "off")
-
-assert set(WAVE_OF_CHURN_TYPE) == set(CHURN_TYPES) and set(WAVE_OF_CHURN_TYPE.values()) < set(WAVES)
 
 
 class PlanError(ValueError):
@@ -490,11 +488,11 @@ def _variants(p: _Parser, key, node, campaign_id: str, offers: dict[str, str]
 
 def _variant_warnings(p: _Parser, campaign_id: str, variants: list[Variant],
                       lines: list[int]) -> None:
-    for v, line in zip(variants, lines):
+    for v, line in zip(variants, lines, strict=True):
         if v.share < SMALL_SHARE:
             p.warn(line, f"wave {campaign_id} variant {v.name} gets share {_fmt(v.share)}, "
                          f"below {SMALL_SHARE}: few customers to compare")
-    for i, (a, line) in enumerate(zip(variants, lines)):
+    for i, (a, line) in enumerate(zip(variants, lines, strict=True)):
         for b in variants[:i]:
             changed = [k for k in ("offer", "channel", "template")
                        if getattr(a, k) != getattr(b, k)]

@@ -47,7 +47,7 @@ OFFER_NAMES: tuple[str, ...] = tuple(OFFERS)
 
 # Planted layer factor: multiplies MATCH. Calibrated so that over the past waves the base layer's
 # mean planted effect is about 7 points and the core layer's about 5 (tests/unit/test_simulator).
-LAYER_FACTOR: dict[str, float] = {"base": 1.35, "advanced": 0.0, "core": 0.95}
+LAYER_FACTOR: dict[str, float] = {"base": 1.5, "advanced": 0.0, "core": 0.81}
 
 # MATCH[offer][churn_type]: the effect of the offer before the other factors.
 MATCH: dict[str, dict[str, float]] = {

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from sources.contract import (ACQUISITION_CHANNELS, CATEGORIES, CHANNELS, CHURN_TYPES,
                               CONTACT_COSTS, EVENT_TYPES, LAYERS, REGIONS, TIERS, TRUTH_SCHEMA)
+from sources.simulator import config as C
 from sources.simulator import response as R
 from sources.simulator.engine import ChunkLog, ChunkSimulation
 
@@ -110,9 +111,10 @@ class ChunkWriter:
             "acq": _dictionary(p.acquisition_channel, ACQUISITION_CHANNELS),
             "pref": _dictionary(p.preferred_channel, CHANNELS),
         })
-        self._insert(t, f"insert into raw.customers (customer_id, signup_at, region, "
-                        "acquisition_channel, preferred_channel) select {_cid('idx')}, {_ts('day', 'sec')}, "
-                        "region, acq, pref from _chunk", [self.start])
+        self._insert(t, "insert into raw.customers (customer_id, signup_at, region, "
+                        "acquisition_channel, preferred_channel) "
+                        f"select {_cid('idx')}, {_ts('day', 'sec')}, region, acq, pref from _chunk",
+                     [self.start])
         referred = np.flatnonzero((p.acquisition_channel == ACQUISITION_CHANNELS.index("referral"))
                                   & (p.signup_day > 7))
         if referred.size:
@@ -175,7 +177,8 @@ class ChunkWriter:
             "comp": pa.array(comp[order].astype(bool), mask=~is_search[order]),
         })
         self._insert(t, f"insert into raw.events (event_id, customer_id, event_at, "
-                        "event_type, category, search_term_is_competitor) select 'E' || ? || cast(n as varchar), "
+                        "event_type, category, search_term_is_competitor) "
+                        "select 'E' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, kind, cat, comp from _chunk",
                      [self.prefix, self.start])
 
@@ -204,7 +207,8 @@ class ChunkWriter:
             "delivery": delivery.astype(np.int32),
         })
         self._insert(t, f"insert into raw.orders (order_id, customer_id, ordered_at, gmv, "
-                        "discount, coupon_id, status, delivery_days) select 'O' || ? || cast(n as varchar), "
+                        "discount, coupon_id, status, delivery_days) "
+                        "select 'O' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, cast(gmv as decimal(18,2)), "
                         f"cast(disc as decimal(18,2)), coupon, status, delivery from _chunk",
                      [self.prefix, self.start])
@@ -248,7 +252,8 @@ class ChunkWriter:
             "minutes": minutes, "sat": pa.array(sat.astype(np.int32), mask=sat < 0),
         })
         self._insert(t, f"insert into raw.support_tickets (ticket_id, customer_id, opened_at, "
-                        "kind, topic, first_response_minutes, satisfaction) select 'T' || ? || cast(n as varchar), "
+                        "kind, topic, first_response_minutes, satisfaction) "
+                        "select 'T' || ? || cast(n as varchar), "
                         f"{_cid('idx')}, {_ts('day', 'sec')}, kind, topic, minutes, sat "
                         "from _chunk", [self.prefix, self.start])
 
@@ -274,7 +279,7 @@ class ChunkWriter:
     def waves(self, sim: ChunkSimulation, log: ChunkLog) -> None:
         rng = sim.rng
         for w in log.waves:
-            if not self._keep(np.array([w.day]))[0] or w.rows.size == 0:
+            if not self._day_kept(w.day) or w.rows.size == 0:
                 continue
             m = w.rows.size
             ctype = np.array(CHURN_TYPES)[sim.p.churn_type[w.rows]]
@@ -283,22 +288,27 @@ class ChunkWriter:
                 "layer": np.array(LAYERS)[w.layer], "ctype": ctype,
                 "arm": np.where(w.treated, "treatment", "control"),
                 "offer": w.offer.astype(str), "channel": np.array(CHANNELS)[w.channel],
-                "day": np.full(m, w.day, np.int32),
+                "day": np.full(m, w.day, np.int32), "variant": w.variant.astype(str),
+                "template": w.template.astype(str),
             })
-            if not getattr(w, "preassigned", False):
-                self._insert(t, f"insert into raw.recall_assignments select cid, {_cid('idx')}, "
-                                f"layer, ctype, arm, offer, channel, {_ts('day', '28800')} "
-                                "from _chunk", [self.start])
+            if not w.preassigned:
+                self._insert(t, "insert into raw.recall_assignments (campaign_id, customer_id, "
+                                "layer, churn_type, arm, offer, channel, assigned_at, variant, "
+                                f"template) select cid, {_cid('idx')}, layer, ctype, arm, offer, "
+                                f"channel, {_ts('day', '28800')}, variant, template from _chunk",
+                             [self.start])
             tr = np.flatnonzero(w.treated)
             k = tr.size
             if not k:
                 continue
             ch = np.array(CHANNELS)[w.channel[tr]]
-            delivered = rng.random(k) < np.array([C.DELIVERY_RATE[c] for c in ch])
-            responds = w.recalled[tr]
+            delivered = w.delivered[tr]
+            responds = w.recalled[tr] | w.next_day[tr]
             opened = delivered & (responds | (rng.random(k) < [C.OPEN_RATE[c] for c in ch]))
             clicked = opened & (responds | (rng.random(k) < C.CLICK_RATE))
-            open_sec = 28800 + rng.integers(600, 86400 * 3, k)
+            open_sec = np.where(w.next_day[tr], 28800 + rng.integers(600, 86400 - 28800, k),
+                                28800 + rng.integers(600, 86400 * 3, k))
+            redeemed = w.recalled[tr]
             first = self.counters["touch"]
             self.counters["touch"] += k
             t = pa.table({
@@ -308,15 +318,67 @@ class ChunkWriter:
                 "open_sec": pa.array(open_sec, mask=~opened),
                 "click_sec": pa.array(open_sec + 300, mask=~clicked),
                 "redeem_day": pa.array((w.recall_day[tr] - w.day).astype(np.int32),
-                                       mask=~responds),
+                                       mask=~redeemed),
                 "cost": np.array([CONTACT_COSTS[c] for c in ch]),
             })
-            self._insert(t, f"insert into raw.recall_touches select "
-                            f"cid || '-T' || ? || cast(n as varchar), cid, {_cid('idx')}, ch, "
-                            f"{_ts('day', '28800')}, delivered, {_ts('day', 'open_sec')}, "
-                            f"{_ts('day', 'click_sec')}, {_ts('day + redeem_day', '43200')}, "
+            self._insert(t, "insert into raw.recall_touches (touch_id, campaign_id, customer_id, "
+                            "channel, sent_at, delivered, opened_at, clicked_at, redeemed_at, "
+                            "cost) select cid || '-T' || ? || cast(n as varchar), cid, "
+                            f"{_cid('idx')}, ch, {_ts('day', '28800')}, delivered, "
+                            f"{_ts('day', 'open_sec')}, {_ts('day', 'click_sec')}, "
+                            f"{_ts('day + redeem_day', '43200')}, "
                             "cast(cost as decimal(18,2)) from _chunk",
                          [self.prefix] + [self.start] * 4)
+
+    def opt_outs(self, sim: ChunkSimulation, log: ChunkLog) -> None:
+        """raw.do_not_contact: customers who opted out after a delivered contact (listed on
+        the day after the contact)."""
+        if not log.opt_outs:
+            return
+        rows, day = [np.concatenate(c) for c in zip(*log.opt_outs)]
+        keep = self._keep(day)
+        if not keep.any():
+            return
+        t = pa.table({"idx": sim.p.index[rows[keep]], "day": day[keep] + 1,
+                      "sec": sim.rng.integers(0, 86400, int(keep.sum()))})
+        self._insert(t, "insert into raw.do_not_contact (customer_id, listed_at, reason) "
+                        f"select {_cid('idx')}, {_ts('day', 'sec')}, 'opt_out' from _chunk",
+                     [self.start])
+
+    def wave_truth(self, sim: ChunkSimulation, log: ChunkLog) -> None:
+        """truth.customer_offer_effects (every assigned customer x offer x channel at the wave
+        date, times the no-natural-return factor) and truth.recall_paths."""
+        no_natural = (1 - C.RETURN_HAZARD) ** C.CHURN_DAYS
+        n_off, n_ch = len(R.OFFER_NAMES), len(CHANNELS)
+        for w in log.waves:
+            if not self._day_kept(w.day) or w.rows.size == 0:
+                continue
+            m = w.rows.size
+            eff = R.all_offer_effects(w.base, sim.p.churn_type[w.rows],
+                                      sim.p.preferred_channel[w.rows]) * no_natural
+            t = pa.table({
+                "idx": np.repeat(sim.p.index[w.rows], n_off * n_ch),
+                "offer": _dictionary(np.tile(np.repeat(np.arange(n_off), n_ch), m),
+                                     R.OFFER_NAMES),
+                "channel": _dictionary(np.tile(np.arange(n_ch), n_off * m), CHANNELS),
+                "effect": eff.reshape(-1),
+            })
+            self._insert(t, "insert into truth.customer_offer_effects (campaign_id, customer_id, "
+                            f"offer, channel, effect) select ?, {_cid('idx')}, offer, channel, "
+                            "effect from _chunk", [w.campaign_id])
+        paths = [x for x in log.recall_paths if self._day_kept(x[2])]
+        if paths:
+            t = pa.table({
+                "cid": np.concatenate([np.full(x[1].size, x[0]) for x in paths]),
+                "idx": sim.p.index[np.concatenate([x[1] for x in paths])],
+                "day": np.concatenate([np.full(x[1].size, x[2], np.int32) for x in paths]),
+                "share": np.concatenate([x[3] for x in paths]),
+                "upgraded": np.concatenate([x[4] for x in paths]),
+            })
+            self._insert(t, "insert into truth.recall_paths (customer_id, campaign_id, "
+                            f"returned_on, recovered_share, upgraded) select {_cid('idx')}, cid, "
+                            "cast(cast(? as timestamp) + to_days(day) as date), share, upgraded "
+                            "from _chunk", [self.start])
 
     def truth(self, sim: ChunkSimulation, log: ChunkLog) -> None:
         p = sim.p
@@ -331,25 +393,30 @@ class ChunkWriter:
             "churn": pa.array(first_churn.astype(np.int32),
                               mask=first_churn == np.iinfo(np.int32).max),
         })
-        self._insert(t, f"insert into truth.customers select {_cid('idx')}, ctype, rate, "
+        self._insert(t, "insert into truth.customers (customer_id, churn_type, visit_rate, "
+                        f"first_drift_at, first_churn_date) select {_cid('idx')}, ctype, rate, "
                         "cast(cast(? as timestamp) + to_days(drift) as date), "
                         "cast(cast(? as timestamp) + to_days(churn) as date) from _chunk",
                      [self.start, self.start])
         if churn_rows.size:
             t = pa.table({"idx": p.index[churn_rows], "day": churn_days.astype(np.int32)})
-            self._insert(t, f"insert into truth.churn_spells select {_cid('idx')}, "
+            self._insert(t, "insert into truth.churn_spells (customer_id, churn_date) "
+                            f"select {_cid('idx')}, "
                             "cast(cast(? as timestamp) + to_days(day) as date) from _chunk",
                          [self.start])
         if log.returns:
-            rows, day, recalled = [np.concatenate(c) for c in zip(*log.returns)]
-            t = pa.table({"idx": p.index[rows], "day": day, "recalled": recalled})
-            self._insert(t, f"insert into truth.returns select {_cid('idx')}, "
-                            "cast(cast(? as timestamp) + to_days(day) as date), recalled "
-                            "from _chunk", [self.start])
+            rows, day, recalled, visit_only = [np.concatenate(c) for c in zip(*log.returns)]
+            t = pa.table({"idx": p.index[rows], "day": day, "recalled": recalled,
+                          "visit_only": visit_only})
+            self._insert(t, "insert into truth.returns (customer_id, returned_on, recalled, "
+                            f"visit_only) select {_cid('idx')}, "
+                            "cast(cast(? as timestamp) + to_days(day) as date), recalled, "
+                            "visit_only from _chunk", [self.start])
         if log.truth_probs:
             rows, day, prob = [np.concatenate(c) for c in zip(*log.truth_probs)]
             t = pa.table({"idx": p.index[rows], "day": day, "prob": prob})
-            self._insert(t, f"insert into truth.snapshot_probabilities select {_cid('idx')}, "
+            self._insert(t, "insert into truth.snapshot_probabilities (customer_id, "
+                            f"snapshot_date, true_churn_probability) select {_cid('idx')}, "
                             "cast(cast(? as timestamp) + to_days(day) as date), prob from _chunk",
                          [self.start])
 

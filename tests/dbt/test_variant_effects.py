@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist, mean, stdev
@@ -276,6 +277,13 @@ def test_holm_picks_the_significant_variant_not_the_largest_uplift(con):
     assert winner["reason"] == "largest significant conversion uplift after Holm correction"
 
 
+def test_holm_adjust_by_hand():
+    # sorted 0.01 x 3 = 0.03; 0.03 x 2 = 0.06; 0.04 x 1 = 0.04 -> the running max keeps 0.06.
+    assert holm_adjust([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm_adjust([0.6, 0.5]) == pytest.approx([1.0, 1.0])
+    assert holm_adjust([]) == []
+
+
 def test_no_winner_when_nothing_survives_holm(con):
     rows = _variants(con, "p2")
     for row in rows.values():
@@ -352,6 +360,16 @@ def test_first_month_and_six_month_tables_group_by_variant_and_template(con):
                      "where campaign_id = 'p1'")
     assert {(r["variant"], r["template"]) for r in six} == {
         (DEFAULT_A, "default"), ("B", "default"), ("C", "urgency")}
+
+
+def test_yml_data_and_unit_tests_pass(warehouse: Path, tmp_path: Path, dbt_work_dir: Path):
+    """The new columns' data tests (accepted values, keys, relationships) and the unit tests of
+    the models on the hand-made campaigns (a copy: the module's connection stays open)."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    run_dbt_cli(["test", "--select", "int_recall_outcomes", "recall_effect_variants",
+                 "recall_wave_winners", "recall_effect_first_month", "recall_effect_six_months",
+                 "--vars", SETTINGS.dbt_vars_json()], copy, dbt_work_dir)
 
 
 NORMAL_POINTS = [-8.0, -5.0, -3.0, -1.96, -1.0, -0.3, 0.0, 1e-9, 0.25, 1.0, 1.644854, 2.5, 4.0,

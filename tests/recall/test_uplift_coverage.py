@@ -4,7 +4,9 @@ Twenty seeds of a small simulated shop are stacked in one warehouse (ids prefixe
 the effect tables are built once. For every past wave x pyramid layer, the 95% interval of the
 treatment-minus-control conversion uplift must cover the planted effect in at least 17 of the
 20 seeds, and the layer with no true effect must cover 0 as often. All 20 seeds are used: none
-is picked or dropped.
+is picked or dropped. Waves test 2-3 variants each: the planted per-layer effect is the mean of the
+variants' planted effects over their treated customers (truth.campaign_effects rows per
+campaign x layer x variant, weighted by the variant's customers in the layer).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dbt_runner import run_dbt
 
 from sources.contract import TABLES, create_raw_schema
 from sources.simulator import SimulationConfig, simulate_to_duckdb
+from sources.simulator.config import PAST_WAVES
 
 SEEDS = range(100, 120)
 CUSTOMERS = 6000
@@ -53,8 +56,9 @@ def _stack(warehouse, tmp) -> None:
                 con.execute(f"insert into raw.{table.name} select {_prefixed(table, seed)} "
                             f"from s.raw.{table.name} {where}")
             con.execute("insert into truth.campaign_effects select ?, 's' || ? || '_' || "
-                        "campaign_id, layer, true_effect from s.truth.campaign_effects "
-                        "where metric = 'first_month_conversion'", [seed, seed])
+                        "campaign_id, layer, sum(true_effect * customers) / sum(customers) "
+                        "from s.truth.campaign_effects where metric = 'first_month_conversion' "
+                        "and layer <> 'all' group by campaign_id, layer", [seed, seed])
             con.execute("detach s")
 
 
@@ -81,7 +85,7 @@ def coverage(tmp_path_factory):
 
 
 def test_every_wave_and_layer_is_estimated_in_all_seeds(coverage):
-    assert len(coverage) == 9
+    assert len(coverage) == 3 * len(PAST_WAVES)
     assert (coverage["seeds"] == len(SEEDS)).all(), coverage
 
 

@@ -17,6 +17,7 @@ from sources.contract import CAMPAIGN_KINDS, CHANNELS, CHURN_TYPES, OFFERS, WAVE
 from sources.plan import (
     DEFAULT_FILE_NAME,
     TRIGGER_EVENTS,
+    WAVE_OF_CHURN_TYPE,
     ContactPolicy,
     Offer,
     Plan,
@@ -265,6 +266,8 @@ def test_wave_name_is_a_contract_wave() -> None:
     assert plan.wave("w1_silent").wave_name == "silent"
     assert plan.wave("w2_service").wave_name == "mixed"
     assert {w.wave_name for w in plan.waves} <= set(WAVES)
+    assert set(WAVE_OF_CHURN_TYPE) == set(CHURN_TYPES)
+    assert set(WAVE_OF_CHURN_TYPE.values()) < set(WAVES)
 
 
 def test_load_plan_and_default_plan(tmp_path: Path) -> None:
@@ -569,7 +572,7 @@ def test_past_check_is_skipped_without_today() -> None:
 def _random_variants(rng: random.Random, offers: list[str]) -> list[dict]:
     count = rng.randint(1, 4)
     cuts = sorted(rng.sample(range(1, 100), count - 1))
-    shares = [(b - a) / 100 for a, b in zip([0] + cuts, cuts + [100])]
+    shares = [(b - a) / 100 for a, b in zip([0] + cuts, cuts + [100], strict=True)]
     out = []
     for i, share in enumerate(shares):
         variant = {"name": f"v{i}_{rng.choice('abc')}", "offer": rng.choice(offers)}
@@ -662,7 +665,7 @@ def _random_plan(rng: random.Random) -> tuple[dict, Plan]:
 def test_random_valid_plans_parse() -> None:
     rng = random.Random(20260406)
     kinds = set()
-    for _ in range(300):
+    for _ in range(120):
         doc, expected = _random_plan(rng)
         text = yaml.safe_dump(doc, sort_keys=rng.random() < 0.5,
                               default_flow_style=rng.choice((False, None)))
@@ -702,3 +705,18 @@ def test_random_share_breaks_are_refused_on_the_variants_line() -> None:
         assert f"wave {wave['campaign_id']}: variant shares sum to" in message
         refused += 1
     assert refused > 50
+
+
+# -- the docs ---------------------------------------------------------------------------------
+
+
+def test_docs_example_parses_and_its_dbt_var_is_shown() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "plans.md").read_text()
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    plan = parse_plan(example, today=date(2026, 4, 6))
+    assert plan.warnings == ()
+    assert [w.kind for w in plan.waves] == ["pilot", "rollout", "wave"]
+    assert [t.event for t in plan.triggers] == ["membership_expiring", "overdue",
+                                                "competitor_promotion"]
+    shown = json.loads(docs.split("```json\n", 1)[1].split("```", 1)[0])
+    assert shown == plan.wave("w1_silent").as_dbt_var()

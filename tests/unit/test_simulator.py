@@ -103,13 +103,16 @@ def test_past_waves_have_randomized_holdout_and_planted_effects(shop):
     share = shop.execute("select avg((arm = 'control')::int) from raw.recall_assignments"
                          ).fetchone()[0]
     assert share == pytest.approx(0.10, abs=0.02)
-    effects = dict(shop.execute("select layer, max(true_effect) from truth.campaign_effects "
-                                "where metric = 'first_month_conversion' group by 1").fetchall())
+    # per layer: the mean planted effect over the treated customers of every variant
+    effects = dict(shop.execute("""
+        select layer, sum(true_effect * customers) / sum(customers) from truth.campaign_effects
+        where metric = 'first_month_conversion' and layer <> 'all' group by 1""").fetchall())
     assert effects["advanced"] == 0.0
     assert effects["base"] > 0.05
+    assert 0 < effects["core"] < effects["base"]
     waves = [r[0] for r in shop.execute("select wave from raw.recall_campaigns "
                                         "order by started_at").fetchall()]
-    assert waves == ["silent", "service", "competitor"]
+    assert waves == ["silent", "service", "competitor", "price"]
 
 
 def test_respond_appends_the_months_after_a_wave_without_touching_history():
