@@ -26,12 +26,13 @@ def current_plan(env: Environment, *, today: date | None = None) -> Plan | None:
 
 
 def dbt_vars(settings: Settings, env: Environment) -> dict:
-    """The settings' dbt vars plus the plan's waves and contact policy."""
+    """The settings' dbt vars plus the plan's waves, contact policy and triggers."""
     out = settings.dbt_vars()
     plan = current_plan(env)
     if plan is not None:
         out["recall_plan"] = [w.as_dbt_var() for w in plan.waves]
         out["contact_policy"] = plan.contact_policy.as_dbt_var()
+        out["recall_triggers"] = [t.as_dbt_var() for t in plan.triggers]  # triggers (#15)
     return out
 
 
@@ -177,7 +178,7 @@ def _rollout_variants(con, wave: Wave, plan: Plan):
     from dataclasses import replace
 
     row = con.execute("select winner_variant from marts.recall_wave_winners "
-                      "where campaign_id = ?", [wave.rollout_of]).fetchone()
+                      "where campaign_id = ? and is_window_complete", [wave.rollout_of]).fetchone()
     if not row or row[0] is None:
         return ()
     pilot = plan.wave(wave.rollout_of)

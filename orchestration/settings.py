@@ -91,6 +91,7 @@ class Settings:
         out["layer_channels"] = {layer: list(ch) for layer, ch in LAYER_CHANNELS.items()}
         out["recall_plan"] = []
         out["contact_policy"] = ContactPolicy().as_dbt_var()
+        out["recall_triggers"] = []  # the plan's trigger campaigns (campaign_plan.dbt_vars)
         return out
 
     def dbt_vars_json(self) -> str:

@@ -208,6 +208,13 @@ class Trigger:
     variant: Variant
     line: int = field(default=0, compare=False)
 
+    def as_dbt_var(self) -> dict[str, Any]:
+        """The trigger as JSON-able values, one entry of the dbt var `recall_triggers`."""
+        variant = self.variant.as_dict()
+        variant.pop("share")
+        return {"campaign_id": self.campaign_id, "event": self.event, "days": self.days,
+                "factor": self.factor, "holdout_share": self.holdout_share, "variant": variant}
+
 
 @dataclass(frozen=True)
 class Plan:

@@ -70,18 +70,25 @@ def coverage(tmp_path_factory):
     run_dbt(warehouse, "+recall_effect_by_layer")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute("""
-            select regexp_replace(e.campaign_id, '^s[0-9]+_', '') as wave, e.layer,
-                   t.true_effect,
+            with per_seed as (
+                select regexp_replace(e.campaign_id, '^s[0-9]+_', '') as wave, e.layer,
+                       t.true_effect,
+                       t.true_effect between e.conversion_uplift_lower
+                                         and e.conversion_uplift_upper as covered,
+                       0 between e.conversion_uplift_lower
+                             and e.conversion_uplift_upper as covers_zero,
+                       e.targeted_count + e.control_count as size
+                from marts.recall_effect_by_layer e
+                join truth.campaign_effects t using (campaign_id, layer)
+                where e.arm = 'treatment')
+            select wave, layer,
+                   avg(true_effect) as true_effect,   -- the seed's own truth is used per row
                    count(*) as seeds,
-                   sum((t.true_effect between e.conversion_uplift_lower
-                                          and e.conversion_uplift_upper)::int) as covered,
-                   sum((0 between e.conversion_uplift_lower
-                                  and e.conversion_uplift_upper)::int) as covers_zero,
-                   avg(e.targeted_count + e.control_count) as mean_size
-            from marts.recall_effect_by_layer e
-            join truth.campaign_effects t using (campaign_id, layer)
-            where e.arm = 'treatment'
-            group by all order by 1, 2""").df()
+                   sum(covered::int) as covered,
+                   sum(covers_zero::int) as covers_zero,
+                   avg(size) as mean_size
+            from per_seed
+            group by wave, layer order by 1, 2""").df()
 
 
 def test_every_wave_and_layer_is_estimated_in_all_seeds(coverage):

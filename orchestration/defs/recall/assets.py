@@ -21,6 +21,8 @@ def crm_export(context: dg.AssetExecutionContext, platform: PlatformResource):
         budget, holdout = wave.budget, wave.holdout_share
         dates = WaveDates(starts_on=wave.starts_on, days=wave.days)
     with platform.connect() as con:
+        if wave is not None and wave.rollout_of:
+            _require_pilot_winner(con, wave)
         result = export_wave(con, env.exports, campaign_id=s.campaign_id, budget=budget,
                              holdout_share=holdout, dates=dates)
     context.log.info(f"exported {result.rows} customers to {result.csv_path}")
@@ -33,6 +35,24 @@ def crm_export(context: dg.AssetExecutionContext, platform: PlatformResource):
         "registered": result.registered,
         "planned": wave is not None,
     })
+
+
+def _require_pilot_winner(con, wave) -> None:
+    """A rollout sends its pilot's winner: refuse clearly while there is none."""
+    row = con.execute("select winner_variant, reason, is_window_complete "
+                      "from marts.recall_wave_winners where campaign_id = ?",
+                      [wave.rollout_of]).fetchone()
+    if row is None:
+        raise ValueError(f"rollout {wave.campaign_id}: its pilot {wave.rollout_of} has not been "
+                         "exported and tracked yet")
+    winner, reason, complete = row
+    if not complete:
+        raise ValueError(f"rollout {wave.campaign_id}: the first month of pilot "
+                         f"{wave.rollout_of} is not over yet, so it has no winner")
+    if winner is None:
+        raise ValueError(f"rollout {wave.campaign_id}: pilot {wave.rollout_of} has no winner "
+                         f"({reason}); in plan.yml, drop its rollout_of and give it "
+                         "variants of its own")
 
 
 @dg.asset(deps=["recall_effect_six_months", "recall_dashboard"], group_name="recall",

@@ -82,6 +82,7 @@ pilot_winner as (
     inner join planned_variants
         on winners.winner_variant = planned_variants.variant
     where winners.campaign_id = {{ sql_text(wave['rollout_of']) }}
+        and winners.is_window_complete
 
 ),
 {%- endif %}

@@ -7,8 +7,13 @@
       clean;
     - quiet_period: a recall contact within the policy's quiet_days before the start;
     - contact_cap: max_contacts or more recall contacts within the policy's window_days.
-    The policy comes from the plan's contact_policy (var contact_policy). -#}
+    The policy comes from the plan's contact_policy (var contact_policy).
+    Triggers (#15): the targets also include the plan's trigger campaigns (var recall_triggers):
+    each customer with a fired event (recall_trigger_events), at the start of the trigger's next
+    batch, the day after fired_on. The ref is read only when the plan has triggers (dbt re-parses
+    when the vars change), so runs and unit tests without triggers need no trigger events. -#}
 {%- set policy = var('contact_policy') -%}
+{%- set has_triggers = (var('recall_triggers') or []) | length > 0 -%}
 {%- set lookback_days = [policy['window_days'], policy['quiet_days']] | max -%}
 {%- set tracked_days = var('first_month_days') + var('effect_months') * var('effect_month_days') -%}
 with
@@ -55,7 +60,7 @@ campaigns as (
 
 ),
 
-targeted as (
+wave_targets as (
 
     select
         waves.campaign_id,
@@ -67,6 +72,32 @@ targeted as (
         on waves.campaign_id = wave_types.campaign_id
     inner join candidates
         on wave_types.churn_type = candidates.churn_type
+
+),
+
+{#- triggers (#15): a trigger's customers at its next batch's start (recall_trigger_events) #}
+trigger_targets as (
+
+    {%- if has_triggers %}
+    select distinct
+        campaign_id,
+        cast({{ add_days('fired_on', 1) }} as {{ dbt.type_timestamp() }}) as starts_at,
+        customer_id
+
+    from {{ ref('recall_trigger_events') }}
+    {%- else %}
+    select campaign_id, starts_at, customer_id
+    from wave_targets
+    where 1 = 0
+    {%- endif %}
+
+),
+
+targeted as (
+
+    select * from wave_targets
+    union all
+    select * from trigger_targets
 
 ),
 
