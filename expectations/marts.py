@@ -65,7 +65,8 @@ def recall_segments_suite(schema: str = "marts", table: str = "recall_segments",
                           bounds: MartBounds | None = None) -> SuiteSpec:
     """Selected customers: arm is treatment or control, layer a pyramid layer; pass
     `columns_in_sets` to check other columns (e.g. channel) against their allowed values, and
-    `bounds` for the segment size and the control share of every layer."""
+    `bounds` for the segment size and the control share of every holdout stratum (layer x
+    variant: the holdout is drawn within each)."""
     sets = {"arm": ARMS, "layer": LAYERS} if columns_in_sets is None else columns_in_sets
     ex = [ExpectationSpec(COLUMN_TO_EXIST, {"column": c}) for c in ("customer_id", *sets)]
     ex += _key(key)
@@ -75,7 +76,7 @@ def recall_segments_suite(schema: str = "marts", table: str = "recall_segments",
     if bounds is not None:
         ex += [ExpectationSpec(ROW_COUNT_BETWEEN, {"min_value": bounds.min_segment_size}),
                ExpectationSpec(SHARE_PER_GROUP, {
-                   "column": "arm", "value": "control", "group_by": "layer",
+                   "column": "arm", "value": "control", "group_by": "holdout_stratum",
                    "share": bounds.holdout_share, "tolerance": bounds.arm_balance_tolerance})]
     return SuiteSpec(f"{schema}.{table}", schema, table, tuple(ex))
 

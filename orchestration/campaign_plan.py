@@ -9,12 +9,16 @@ configured minimum detectable effect needs at the configured power.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import date, timedelta
 
 from orchestration.environment import Environment
 from orchestration.settings import Settings
 from sources.contract import CONTACT_COSTS, LAYER_CHANNELS, LAYERS
 from sources.plan import Plan, Wave, load_plan, plan_path
+
+if TYPE_CHECKING:
+    from ml.experiment import SampleSize
 
 EXCLUSION_REASONS = ("do_not_contact", "protected_control", "quiet_period", "contact_cap")
 
@@ -65,7 +69,7 @@ class VariantPlan:
     treatment: int
     control: int
     minimum_detectable_effect: float | None
-    needed_per_arm: int
+    needed: SampleSize
 
     def reaches(self, target: float) -> bool:
         mde = self.minimum_detectable_effect
@@ -117,10 +121,13 @@ def wave_plan(wave: Wave, counts: dict[str, dict], settings: Settings, base_rate
     affordable = wave.budget / cost if cost > 0 else in_wave
     selected = int(min(in_wave, affordable))
     control = int(round(selected * wave.holdout_share))
-    needed = sample_size_per_arm(base_rate, settings.min_detectable_uplift,
-                                 alpha=settings.alpha, power=settings.power)
     out = WavePlan(wave, candidates, excluded, eligible, selected, cost, base_rate)
     for v in variants:
+        # the variant against the wave's pooled control: n_c / (n_t + n_c) at these shares
+        h = wave.holdout_share
+        needed = sample_size_per_arm(base_rate, settings.min_detectable_uplift,
+                                     alpha=settings.alpha, power=settings.power,
+                                     control_share=h / (h + v.share * (1 - h)))
         treatment = int(round(selected * v.share * (1 - wave.holdout_share)))
         mde = None
         if treatment >= 1 and control >= 1:
@@ -157,8 +164,8 @@ def render(plans: list[WavePlan], settings: Settings) -> str:
             status = "ok" if v.reaches(target) else "UNDERPOWERED"
             lines.append(f"  - {v.name:<24} {v.offer} via {v.channel}, share {v.share:.0%}: "
                          f"treatment {v.treatment:,} vs control {v.control:,}; detects "
-                         f"{_fmt_mde(v.minimum_detectable_effect)}; needs {v.needed_per_arm:,} "
-                         f"per arm: {status}")
+                         f"{_fmt_mde(v.minimum_detectable_effect)}; the target needs "
+                         f"{v.needed.n_treatment:,} vs {v.needed.n_control:,}: {status}")
         if not p.variants:
             lines.append("  - the pilot's winner (known once the pilot's first month is tracked)")
     return "\n".join(lines)

@@ -79,6 +79,9 @@ def cmd_demo(args) -> int:
         for i, campaign_id in enumerate(waves or [settings.campaign_id]):
             wave_overrides = overrides | {"campaign_id": campaign_id}
             if i:
+                if (why := _rollout_blocker(env, campaign_id)) is not None:
+                    _say(f"{campaign_id} is not sent: {why}")
+                    continue
                 materialize(str(env.home), wave_overrides, stages=("recall", "exports"),
                             progress=_say)
             _close_the_loop(env, wave_overrides, campaign_id)
@@ -102,6 +105,22 @@ def _demo_plan(env: Environment) -> list[str]:
     else:
         _say(f"Using the campaign plan in {path}")
     return [w.campaign_id for w in load_plan(path).waves]
+
+
+def _rollout_blocker(env: Environment, campaign_id: str) -> str | None:
+    """Why a planned rollout cannot be sent yet (its pilot has no winner), else None."""
+    from orchestration import campaign_plan as cp
+    from sources import warehouse
+
+    wave = cp.planned_wave(env, campaign_id)
+    if wave is None or not wave.rollout_of:
+        return None
+    with warehouse.connect(env.warehouse, read_only=True) as con:
+        row = con.execute("select winner_variant, reason from marts.recall_wave_winners "
+                          "where campaign_id = ?", [wave.rollout_of]).fetchone()
+    if row is None:
+        return f"its pilot {wave.rollout_of} has not been tracked"
+    return None if row[0] is not None else f"its pilot {wave.rollout_of} has no winner ({row[1]})"
 
 
 def _plan_text(env: Environment, settings) -> str:

@@ -15,7 +15,7 @@
 
 {#- One row per planned wave. -#}
 {% macro plan_wave_rows() -%}
-    {%- set plan = var('recall_plan', []) or [] -%}
+    {%- set plan = var('recall_plan') or [] -%}
     {%- if plan | length == 0 %}
     select
         cast(null as {{ dbt.type_string() }}) as campaign_id,
@@ -48,7 +48,7 @@
 {#- One row per planned wave x churn type it targets. -#}
 {% macro plan_wave_type_rows() -%}
     {%- set rows = [] -%}
-    {%- for w in var('recall_plan', []) or [] -%}
+    {%- for w in var('recall_plan') or [] -%}
         {%- for t in w['churn_types'] -%}
             {%- do rows.append((w['campaign_id'], t)) -%}
         {%- endfor -%}
@@ -73,7 +73,7 @@
     its own: it takes its pilot's winner (recall_segments). -#}
 {% macro plan_variant_rows() -%}
     {%- set rows = [] -%}
-    {%- for w in var('recall_plan', []) or [] -%}
+    {%- for w in var('recall_plan') or [] -%}
         {%- set ns = namespace(low=0.0) -%}
         {%- for v in w.get('variants') or [] -%}
             {%- do rows.append((w['campaign_id'], v, ns.low, ns.low + v['share'])) -%}

@@ -15,7 +15,8 @@ is not delivered) is
   through the expensive agent (negative first-month ROI), `base` works.
 - MATCH: the offer that answers the customer's reason to leave works best (see the table);
   mismatched offers are weak; custom_package is decent for everyone. The best offer of each type
-  leads the second by at least 0.05 before the other factors.
+  leads the second by at least 0.10 before the other factors, so a past wave of a few hundred
+  customers per variant ranks it first (tests/recall/test_variant_recovery.py).
 - channel_factor: 1.0 on the customer's preferred channel, OTHER_CHANNEL_FACTOR elsewhere.
 - fade: exp(-days since the customer's churn date / FADE_DAYS).
 - value_factor: VALUE_FACTOR_MIN + VALUE_FACTOR_SPAN * the rank (0..1) of the customer's GMV
@@ -53,11 +54,11 @@ LAYER_FACTOR: dict[str, float] = {"base": 1.5, "advanced": 0.0, "core": 0.81}
 MATCH: dict[str, dict[str, float]] = {
     #                         price  service  competitor  silent
     "generic_coupon":          dict(zip(CHURN_TYPES, (0.20, 0.03, 0.04, 0.03))),
-    "price_match":             dict(zip(CHURN_TYPES, (0.14, 0.02, 0.20, 0.02))),
-    "exclusive_access":        dict(zip(CHURN_TYPES, (0.03, 0.03, 0.13, 0.04))),
+    "price_match":             dict(zip(CHURN_TYPES, (0.10, 0.02, 0.20, 0.02))),
+    "exclusive_access":        dict(zip(CHURN_TYPES, (0.03, 0.03, 0.09, 0.04))),
     "service_recovery":        dict(zip(CHURN_TYPES, (0.02, 0.20, 0.02, 0.03))),
-    "content_recommendation":  dict(zip(CHURN_TYPES, (0.03, 0.03, 0.03, 0.18))),
-    "category_recommendation": dict(zip(CHURN_TYPES, (0.04, 0.03, 0.04, 0.12))),
+    "content_recommendation":  dict(zip(CHURN_TYPES, (0.03, 0.03, 0.03, 0.20))),
+    "category_recommendation": dict(zip(CHURN_TYPES, (0.04, 0.03, 0.04, 0.08))),
     "custom_package":          dict(zip(CHURN_TYPES, (0.10, 0.10, 0.10, 0.10))),
 }
 UNKNOWN_OFFER_MATCH = 0.03  # a shop's own offer (sources/plan.py) the simulator does not know

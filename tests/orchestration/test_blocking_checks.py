@@ -101,13 +101,14 @@ def test_retraining_without_the_snapshots_in_the_run_is_still_blocked(churn_home
 
 SEGMENTS = ("create schema if not exists marts",
             "create or replace table marts.recall_segments (customer_id varchar, arm varchar, "
-            "layer varchar, campaign_id varchar)")
+            "layer varchar, campaign_id varchar, holdout_stratum varchar)")
 
 
 @pytest.mark.parametrize("rows, failure", [
     ("select 'c' || i, case when i < 40 then 'control' else 'treatment' end, 'core', "
-     "'next_wave' from range(100) t(i)", "control share off 0.1"),
-    ("select 'c1', 'treatment', 'core', 'next_wave' where false", "0 rows, expected >= 1"),
+     "'next_wave', 'core' from range(100) t(i)", "control share off 0.1"),
+    ("select 'c1', 'treatment', 'core', 'next_wave', 'core' where false",
+     "0 rows, expected >= 1"),
 ], ids=["unbalanced-arms", "empty"])
 def test_segment_suite_failure_stops_the_crm_export(churn_home, rows, failure):
     from orchestration.defs.dbt.checks import recall_segments_suite

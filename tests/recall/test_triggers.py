@@ -16,7 +16,9 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
+import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 from dbt_runner import run_dbt
 
@@ -27,7 +29,7 @@ from sources.trigger_register import FIRINGS, register_trigger_batches
 from tests.dbt.conftest import CHURN_SCORES_SQL
 from tests.dbt.conftest import run_dbt as run_dbt_cli
 
-PLAN = parse_plan("""
+PLAN_TEXT = """
 triggers:
   - campaign_id: t_warning
     event: warning_stage
@@ -44,7 +46,8 @@ triggers:
   - campaign_id: t_competitor
     event: competitor_promotion
     variant: {offer: price_match}
-""")
+"""
+PLAN = parse_plan(PLAN_TEXT)
 TRIGGERS = [t.as_dbt_var() for t in PLAN.triggers]
 WARNED = [f"w{i:03d}" for i in range(300)]
 LISTED = WARNED[:10]
@@ -128,14 +131,15 @@ def _query(shop, sql: str):
         return con.execute(sql).df()
 
 
-def test_event_rules_unit_tests_pass(shop, tmp_path):
-    """The dbt unit tests of the trigger models and the contact policy (a copy of the built
-    warehouse gives the fixtures their column types)."""
+def test_event_rules_unit_tests_and_data_tests_pass(shop, tmp_path):
+    """The dbt unit tests of the trigger models and the contact policy (one per event kind, at
+    its boundaries; a copy of the built warehouse gives the fixtures their column types), and
+    the models' data tests on the shop."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(shop["warehouse"], copy)
     run_dbt_cli(["test", "--select", "recall_trigger_events recall_trigger_assignments "
                  "recall_contact_exclusions", "--resource-type", "unit_test",
-                 "--vars", Settings().dbt_vars_json()], copy, tmp_path)
+                 "--resource-type", "test", "--vars", Settings().dbt_vars_json()], copy, tmp_path)
 
 
 def test_each_event_fires_for_its_customers(shop):
@@ -151,7 +155,7 @@ def test_each_event_fires_for_its_customers(shop):
     assert keys["t_membership|m1"] == "2025-07-05"
     assert keys["t_overdue|o1"] == "2025-05-09"
     assert keys["t_competitor|cp"] == "me1"
-    assert set(events["fired_on"]) == {DAY1}
+    assert {d.date() for d in pd.to_datetime(events["fired_on"])} == {DAY1}
 
 
 def test_excluded_customers_are_never_assigned(shop):
@@ -205,3 +209,35 @@ def test_batches_follow_the_variant_and_the_crm_files_exist(shop):
     assert got[("t_competitor-20250630", "cp")][:2] == ("price_match", "email")
     for run in shop["day1"].values():
         assert run.batch.csv_path.exists() and run.batch.parquet_path.exists()
+
+
+def _materialize(home, monkeypatch):
+    from orchestration.defs.recall.triggers import recall_trigger_batches
+    from orchestration.defs.resources import PlatformResource
+
+    for name, value in (("CHURN_HOME", home), ("CHURN_DUCKDB_PATH", home / "warehouse.duckdb"),
+                        ("DAGSTER_HOME", home / "dagster")):
+        monkeypatch.setenv(name, str(value))
+    result = dg.materialize([recall_trigger_batches],
+                            resources={"platform": PlatformResource(home=str(home))})
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def test_the_asset_without_a_plan_says_so(tmp_path, monkeypatch):
+    metadata = _materialize(tmp_path, monkeypatch)
+    assert metadata == {"triggers": 0, "status": "no campaign plan: nothing fired"}
+
+
+def test_the_asset_registers_every_trigger_once(shop, tmp_path, monkeypatch):
+    """On the shop after its two days: every event has fired, the asset assigns nobody."""
+    shutil.copy(shop["warehouse"], tmp_path / "warehouse.duckdb")
+    (tmp_path / "plan.yml").write_text(PLAN_TEXT)
+    metadata = _materialize(tmp_path, monkeypatch)
+    assert metadata["triggers"] == 4
+    assert metadata["t_warning/fired"] == shop["day2"]["t_warning"].fired
+    assert metadata["t_warning/excluded"] == shop["day2"]["t_warning"].excluded
+    assert metadata["t_warning/campaign_id"] == "t_warning-20250701"
+    assert all(metadata[f"{t.campaign_id}/assigned"] == 0 for t in PLAN.triggers)
+    assert metadata["dagster/row_count"] == 0

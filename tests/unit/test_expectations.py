@@ -227,10 +227,10 @@ def test_segment_size_and_arm_balance(con) -> None:
     con.execute("create schema marts")
     # core: 200 customers, 20 control (balanced); base: 100 customers, 30 control (off by 20).
     con.execute("""create table marts.recall_segments as
-        select 'a' || i as customer_id, 'core' as layer,
+        select 'a' || i as customer_id, 'core' as layer, 'core' as holdout_stratum,
             case when i < 20 then 'control' else 'treatment' end as arm from range(200) t(i)
         union all
-        select 'b' || i, 'base', case when i < 30 then 'control' else 'treatment' end
+        select 'b' || i, 'base', 'base', case when i < 30 then 'control' else 'treatment' end
         from range(100) t(i)""")
     suite = marts.recall_segments_suite(bounds=BOUNDS)
     result = validate_table(con, "marts", "recall_segments", suite=suite)
@@ -240,8 +240,8 @@ def test_segment_size_and_arm_balance(con) -> None:
     assert failed.observed_value == {"base": 0.3, "core": 0.1}
     # One customer of slack on small layers: 5 customers, 0 control (0.5 expected) passes.
     con.execute("delete from marts.recall_segments where layer = 'base'")
-    con.execute("insert into marts.recall_segments select 'n' || i, 'advanced', 'treatment' "
-                "from range(5) t(i)")
+    con.execute("insert into marts.recall_segments select 'n' || i, 'advanced', 'advanced', "
+                "'treatment' from range(5) t(i)")
     assert validate_table(con, "marts", "recall_segments", suite=suite).success
     con.execute("delete from marts.recall_segments where layer = 'core'")
     small = validate_table(con, "marts", "recall_segments", suite=suite)

@@ -5,7 +5,8 @@
   window are wrong, so a model trained on them would be too: it stops `churn_model` (and the
   scores and recall marts downstream) in the same run; `monthly_retraining` runs it first.
 - `recall_segments` / `segment_suite`: arms and layers valid, at least min_segment_size
-  customers, each layer's control share within arm_balance_tolerance of holdout_share. An
+  customers, each layer's control share within arm_balance_tolerance of holdout_share (the
+  planned wave's, for a wave of the campaign plan). An
   empty or unbalanced wave would export a wrong campaign or an unmeasurable one: it stops
   `crm_export` in the same run.
 
@@ -14,6 +15,7 @@ Both report ERROR severity on failure, which blocking needs; blocking acts withi
 
 import dagster as dg
 
+from orchestration.campaign_plan import planned_wave
 from orchestration.defs.resources import DUCKDB_POOL, PlatformResource
 from orchestration.lib.gx_checks import to_check_result
 
@@ -24,8 +26,10 @@ def _bounds(platform: PlatformResource):
     from expectations.marts import MartBounds
 
     s = platform.settings
+    wave = planned_wave(platform.env, s.campaign_id)
     return MartBounds(label_rate_min=s.label_rate_min, label_rate_max=s.label_rate_max,
-                      min_segment_size=s.min_segment_size, holdout_share=s.holdout_share,
+                      min_segment_size=s.min_segment_size,
+                      holdout_share=wave.holdout_share if wave else s.holdout_share,
                       arm_balance_tolerance=s.arm_balance_tolerance)
 
 

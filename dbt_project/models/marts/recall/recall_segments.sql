@@ -24,19 +24,19 @@
     customer draws a treatment variant by the variants' shares (hash of campaign and customer),
     whose offer and channel (`preferred`: the layer channel rule) replace the layer's; the
     wave's budget and holdout share apply, and the holdout is drawn per layer x variant. -#}
--- depends_on: {{ ref('recall_plan_wave_types') }}
--- depends_on: {{ ref('recall_plan_variants') }}
--- depends_on: {{ ref('recall_contact_exclusions') }}
--- depends_on: {{ ref('recall_wave_winners') }}
--- depends_on: {{ ref('stg_recall_assignments') }}
 {%- set ns = namespace(wave=none) -%}
-{%- for w in var('recall_plan', []) or [] -%}
+{%- for w in var('recall_plan') or [] -%}
     {%- if w['campaign_id'] == var('campaign_id') -%}{%- set ns.wave = w -%}{%- endif -%}
 {%- endfor -%}
 {%- set wave = ns.wave -%}
 {%- set budget = wave['budget'] if wave else var('recall_budget') -%}
 {%- set holdout_share = wave['holdout_share'] if wave else var('holdout_share') -%}
 with
+-- depends_on: {{ ref('recall_plan_wave_types') }}
+-- depends_on: {{ ref('recall_plan_variants') }}
+-- depends_on: {{ ref('recall_contact_exclusions') }}
+-- depends_on: {{ ref('recall_wave_winners') }}
+-- depends_on: {{ ref('stg_recall_assignments') }}
 
 all_candidates as (
 
@@ -369,6 +369,8 @@ final as (
         coalesce(armed.variant, {{ dbt.concat(['armed.offer', "'@'", 'armed.channel']) }})
             as variant,
         armed.template,
+        {{ dbt.concat(['armed.layer', "'/'", 'armed.variant']) if wave else 'armed.layer' }}
+            as holdout_stratum,
         {{ sql_text(wave['kind'] if wave else 'wave') }} as campaign_kind,
         {{ sql_text(wave.get('rollout_of') if wave else none) }} as parent_campaign_id,
         armed.offer,
