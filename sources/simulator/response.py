@@ -54,7 +54,7 @@ LAYER_FACTOR: dict[str, float] = {"base": 1.5, "advanced": 0.0, "core": 0.81}
 MATCH: dict[str, dict[str, float]] = {
     #                         price  service  competitor  silent
     "generic_coupon":          dict(zip(CHURN_TYPES, (0.20, 0.03, 0.04, 0.03))),
-    "price_match":             dict(zip(CHURN_TYPES, (0.10, 0.02, 0.20, 0.02))),
+    "price_match":             dict(zip(CHURN_TYPES, (0.10, 0.02, 0.24, 0.02))),
     "exclusive_access":        dict(zip(CHURN_TYPES, (0.03, 0.03, 0.09, 0.04))),
     "service_recovery":        dict(zip(CHURN_TYPES, (0.02, 0.20, 0.02, 0.03))),
     "content_recommendation":  dict(zip(CHURN_TYPES, (0.03, 0.03, 0.03, 0.20))),
