@@ -156,10 +156,10 @@ def render(plans: list[WavePlan], settings: Settings) -> str:
                      f"{w.starts_on} to {w.ends_on}, budget {w.budget:,.0f}, holdout "
                      f"{w.holdout_share:.0%}")
         reasons = ", ".join(f"{r} {n:,}" for r, n in p.excluded.items() if n) or "none"
+        cost = f" (about {p.cost_per_contact:.2f} a contact)" if p.variants else ""
         lines.append(f"  candidates {p.candidates:,}; excluded by the contact policy: {reasons}; "
-                     f"eligible {p.eligible:,}; in the wave {p.selected:,} "
-                     f"(about {p.cost_per_contact:.2f} a contact); control conversion assumed "
-                     f"{p.base_rate:.1%}")
+                     f"eligible {p.eligible:,}; in the wave {p.selected:,}{cost}; control "
+                     f"conversion assumed {p.base_rate:.1%}")
         for v in p.variants:
             status = "ok" if v.reaches(target) else "UNDERPOWERED"
             lines.append(f"  - {v.name:<24} {v.offer} via {v.channel}, share {v.share:.0%}: "
@@ -172,12 +172,14 @@ def render(plans: list[WavePlan], settings: Settings) -> str:
 
 
 def _past_control_conversion(con, settings: Settings) -> float:
-    """The control conversion of past completed randomized waves, or prior_control_conversion."""
+    """The control conversion of past completed randomized waves, or prior_control_conversion
+    when there is none (or it is 0: a test needs a rate strictly between 0 and 1)."""
     row = con.execute(
         "select sum(conversion_rate * targeted_count) / nullif(sum(targeted_count), 0) "
         "from marts.recall_effect_by_layer where arm = 'control' and is_window_complete = 1"
     ).fetchone()
-    return float(row[0]) if row and row[0] is not None else settings.prior_control_conversion
+    rate = float(row[0]) if row and row[0] is not None else None
+    return rate if rate is not None and 0 < rate < 1 else settings.prior_control_conversion
 
 
 def _rollout_variants(con, wave: Wave, plan: Plan):
@@ -209,9 +211,9 @@ def plan_waves(con, plan: Plan, settings: Settings) -> list[WavePlan]:
 
 DEMO_PLAN = """\
 # The demo's campaign plan (written by `churn-recall demo`; docs/plans.md describes every field).
-# A pilot on half of the silent churners tests three offers on their preferred channel; its
-# rollout sends the winner to the other half once the pilot's first month is tracked; a standing
-# trigger campaign writes to members whose tier expires within 14 days.
+# A pilot on 60% of the silent churners tests two offers on their preferred channel (one
+# variable: the offer); its rollout sends the winner to the rest once the pilot's first month is
+# tracked; a standing trigger campaign writes to members whose tier expires within 14 days.
 contact_policy:
   max_contacts: 2
   window_days: 30
@@ -223,11 +225,10 @@ waves:
     starts_on: {pilot_day}
     budget: {pilot_budget}
     holdout_share: 0.2
-    pilot_share: 0.5
+    pilot_share: 0.6
     variants:
-      - {{name: content, offer: content_recommendation, channel: preferred, share: 0.34}}
-      - {{name: coupon, offer: generic_coupon, channel: preferred, share: 0.33}}
-      - {{name: exclusive, offer: exclusive_access, channel: preferred, share: 0.33}}
+      - {{name: content, offer: content_recommendation, channel: preferred, share: 0.5}}
+      - {{name: coupon, offer: generic_coupon, channel: preferred, share: 0.5}}
   - campaign_id: rollout_silent
     rollout_of: pilot_silent
     churn_types: [silent]

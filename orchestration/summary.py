@@ -87,6 +87,8 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
         segments = con.execute(
             "select layer, arm, count(*), any_value(is_layer_underpowered) "
             "from marts.recall_segments group by 1, 2 order by 1, 2").fetchall()
+        wave_ids = [r[0] for r in con.execute(
+            "select distinct campaign_id from marts.recall_segments").fetchall()]
         effects = con.execute(
             "select campaign_id, layer, targeted_count, conversion_rate, conversion_uplift, "
             "conversion_uplift_lower, conversion_uplift_upper, roi "
@@ -108,7 +110,8 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
     active, lapsed = scored.get(ACTIVE, 0), scored.get(LAPSED, 0)
     lines.append(f"Scored: {active + lapsed:,} of {customers:,} customers ({active:,} active with a "
                  f"churn probability, {lapsed:,} lapsed with a chance of returning)")
-    lines += ["", f"Recall wave {settings.campaign_id} (segments):"]
+    wave_id = wave_ids[0] if len(wave_ids) == 1 else settings.campaign_id
+    lines += ["", f"Recall wave {wave_id} (segments):"]
     for layer, arm, n, under in segments:
         flag = "  under-powered" if under else ""
         lines.append(f"  {layer:<9} {arm:<10} {n:>7,}{flag}")

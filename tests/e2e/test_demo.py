@@ -17,6 +17,11 @@ def _one(home, sql):
         return con.execute(sql).fetchone()
 
 
+def _all(home, sql):
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
 @pytest.mark.parametrize("table", [
     "raw.customers", "raw.orders", "raw.events", "marts.customer_snapshots",
     "marts.customer_lifecycle", "marts.customer_value", "ml.churn_scores",
@@ -66,7 +71,7 @@ def test_effect_tables_cover_past_waves_and_six_months(demo_home):
     campaigns = _one(home, "select count(distinct campaign_id) from "
                            "marts.recall_effect_first_month")[0]
     months = _one(home, "select max(month_number) from marts.recall_effect_six_months")[0]
-    assert campaigns >= 3
+    assert campaigns >= 4
     assert months == 6
 
 
@@ -78,35 +83,66 @@ def test_summary_names_auc_uplift_and_ui(demo_home):
 def test_crm_export_marks_control_do_not_contact(demo_home):
     import pandas as pd
 
-    from orchestration.settings import Settings
     from sources.crm_export import crm_path
 
     home, _ = demo_home
-    crm = pd.read_parquet(crm_path(home / "exports", Settings().campaign_id, "parquet"))
+    crm = pd.read_parquet(crm_path(home / "exports", "pilot_silent", "parquet"))
     assert set(crm["arm"]) == {"treatment", "control"}
     assert crm.loc[crm["arm"] == "control", "is_do_not_contact"].all()
+    assert set(crm["variant"]) == {"content", "coupon"}
+    assert set(crm.loc[crm["variant"] == "content", "offer"]) == {"content_recommendation"}
     assert crm["churn_cause"].dropna().isin(["price", "service", "competitor", "activity"]).all()
     assert crm["churn_cause"].notna().any()
 
 
-def test_holdout_is_the_hash_rule_stratified_by_layer(demo_home):
+def test_holdout_is_the_hash_rule_stratified_by_layer_and_variant(demo_home):
     import hashlib
     import math
 
+    from sources.plan import load_plan
+
     home, _ = demo_home
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        seg = con.execute("select campaign_id, customer_id, layer, arm "
+        seg = con.execute("select campaign_id, customer_id, holdout_stratum, arm "
                           "from marts.recall_segments").df()
     assert not seg.empty
-    for layer, group in seg.groupby("layer"):
+    [campaign_id] = seg["campaign_id"].unique()
+    wave = load_plan(home / "plan.yml").wave(campaign_id)
+    for stratum, group in seg.groupby("holdout_stratum"):
         ranked = sorted(group.itertuples(), key=lambda r: (
             hashlib.md5(f"{r.campaign_id}|{r.customer_id}".encode()).hexdigest(), r.customer_id))
-        n_control = math.floor(len(ranked) * 0.10 + 0.5)
+        n_control = math.floor(len(ranked) * wave.holdout_share + 0.5)
         expected = {r.customer_id for r in ranked[:n_control]}
         actual = set(group.loc[group["arm"] == "control", "customer_id"])
-        assert actual == expected, layer
-        if len(group) >= 50:
-            assert abs(len(actual) / len(group) - 0.10) <= 0.01, layer
+        assert actual == expected, stratum
+
+
+def test_the_plan_runs_as_waves_with_variants_and_a_trigger(demo_home):
+    home, out = demo_home
+    assert "Campaign plan: 2 wave(s)" in out and "pilot_silent (pilot, pilot on 60%)" in out
+    campaigns = dict(_all(home, "select campaign_id, kind from raw.recall_campaigns"))
+    assert campaigns["pilot_silent"] == "pilot"
+    assert {"wave_silent", "wave_service", "wave_competitor", "wave_price"} <= set(campaigns)
+    variants = _all(home, "select variant, count(*) from raw.recall_assignments "
+                          "where campaign_id = 'pilot_silent' group by 1 order by 1")
+    assert [v for v, _ in variants] == ["content", "coupon"]
+    assert "Variants (conversion uplift" in out and "pilot_silent" in out
+    winner = _one(home, "select winner_variant, reason from marts.recall_wave_winners "
+                        "where campaign_id = 'pilot_silent'")
+    if winner[0] is None:   # the rollout waits for a winner and says why
+        assert f"rollout_silent is not sent: its pilot pilot_silent has no winner ({winner[1]})" \
+            in out
+    else:
+        assert campaigns["rollout_silent"] == "rollout"
+        assert _one(home, "select count(distinct variant), min(variant) from "
+                          "raw.recall_assignments where campaign_id = 'rollout_silent'") == \
+            (1, winner[0])
+    with _instance(home) as instance:
+        import dagster as dg
+
+        event = instance.get_latest_materialization_event(
+            dg.AssetKey("recall_trigger_batches"))
+    assert event is not None and "trigger_membership" in str(event.asset_materialization.metadata)
 
 
 def test_recall_plots_are_written(demo_home):
