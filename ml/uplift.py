@@ -163,9 +163,8 @@ class UpliftModel:
             raise ValueError(f"no treatment rows: every one of {len(frame):,} rows is control")
         small = {v: int(counts[v]) for v in variants if counts[v] < self.min_rows_per_arm}
         if small:
-            raise ValueError(f"variant(s) with fewer than min_rows_per_arm="
-                             f"{self.min_rows_per_arm} rows: "
-                             + ", ".join(f"{v!r} has {n:,}" for v, n in small.items()))
+            raise ValueError("; ".join(f"variant {v!r} has {n:,} rows" for v, n in small.items())
+                             + f", fewer than min_rows_per_arm={self.min_rows_per_arm}")
         propensity = dict(propensity or {})
         unknown = sorted(set(propensity) - set(variants))
         if unknown:
@@ -304,7 +303,11 @@ def best_variant(predictions: pd.DataFrame, variants: Iterable[str], *,
 def _uplift_arrays(uplift_score, treated, outcome) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     score = np.asarray(uplift_score, dtype=float)
     t = _binary(np.asarray(treated).ravel(), "treated")
-    y = _binary(np.asarray(outcome).ravel(), "outcome")
+    y = np.asarray(outcome, dtype=float).ravel()
+    bad = ~((y >= 0.0) & (y <= 1.0))
+    if bad.any():
+        raise ValueError(f"outcome must be 0/1 (or an expected outcome in [0, 1]); "
+                         f"{int(bad.sum())} value(s) are not")
     if score.ndim != 1 or not (len(score) == len(t) == len(y)):
         raise ValueError(f"score, treated and outcome must be 1-d and of equal length, got "
                          f"{score.shape}, {t.shape}, {y.shape}")
@@ -317,6 +320,9 @@ def _uplift_arrays(uplift_score, treated, outcome) -> tuple[np.ndarray, np.ndarr
 
 def qini_curve(uplift_score, treated, outcome) -> pd.DataFrame:
     """Qini and uplift curves, targeting customers by decreasing score.
+
+    outcome is 0/1; a probability in [0, 1] (e.g. the planted one on synthetic data) gives the
+    curve's expectation over outcome draws.
 
     One point per distinct score (customers with equal scores are targeted together) plus the
     origin. Columns: n (customers targeted), share (n / all), n_treated, n_control, qini
@@ -490,9 +496,9 @@ PLANTED_MATCH: dict[str, dict[str, float]] = {
     "price_match": dict(zip(CHURN_TYPES, (0.10, 0.02, 0.24, 0.02))),
     "service_recovery": dict(zip(CHURN_TYPES, (0.02, 0.20, 0.02, 0.03))),
 }
-PLANTED_LAYER_FACTOR: dict[str, float] = {"base": 1.2, "advanced": 0.0, "core": 0.7}
+PLANTED_LAYER_FACTOR: dict[str, float] = {"base": 1.5, "advanced": 0.0, "core": 0.8}
 PLANTED_FADE_DAYS = 150.0
-PLANTED_OTHER_CHANNEL_FACTOR = 0.6
+PLANTED_OTHER_CHANNEL_FACTOR = 0.5
 SYNTHETIC_FEATURES = ("days_since_churn", "pre_churn_gmv", "tenure_days", "orders_12m",
                       "recent_contacts", "on_preferred_channel", "noise_1", "noise_2",
                       *(f"is_layer_{x}" for x in LAYERS),
@@ -507,7 +513,7 @@ def make_assignments(n_rows: int, *, seed: int = 0, control_share: float = 0.25,
     the rest split evenly between the variants), `returned` (0/1), `p_control_true` and
     `true_uplift_<variant>` for every variant (the planted truth, not features). The effect is
     PLANTED_LAYER_FACTOR[layer] x PLANTED_MATCH[variant][churn type] x exp(-days since churn /
-    150) x (0.6 + 0.8 x the GMV rank) x (1 on the customer's preferred channel, else 0.6), so
+    150) x (0.2 + 1.6 x the GMV rank) x (1 on the customer's preferred channel, else 0.5), so
     it varies within every layer x churn type as the simulator's does (sources/simulator/
     response.py); the return probability without contact depends on recency, orders, tenure
     and recent contacts.
@@ -529,7 +535,7 @@ def make_assignments(n_rows: int, *, seed: int = 0, control_share: float = 0.25,
     p0 = 1.0 / (1.0 + np.exp(-logit_0))
     gmv_rank = pd.Series(gmv).rank(pct=True).to_numpy()
     modifier = (np.array([PLANTED_LAYER_FACTOR[x] for x in LAYERS])[layer]
-                * np.exp(-days / PLANTED_FADE_DAYS) * (0.6 + 0.8 * gmv_rank)
+                * np.exp(-days / PLANTED_FADE_DAYS) * (0.2 + 1.6 * gmv_rank)
                 * np.where(preferred == 1.0, 1.0, PLANTED_OTHER_CHANNEL_FACTOR))
     arm_names = np.array([CONTROL, *variants], dtype=object)
     treated_share = (1.0 - control_share) / len(variants)

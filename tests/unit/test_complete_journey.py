@@ -13,7 +13,7 @@ N_BASKETS = 155_848
 N_CAMPAIGNS = 27
 N_RECIPIENTS = 6_589
 N_REDEEMING_RECIPIENTS = 792
-EMPTY = ("events", "support_tickets", "memberships", "referrals")
+EMPTY = ("events", "support_tickets", "memberships", "referrals", "do_not_contact", "market_events")
 
 
 @pytest.fixture(scope="module")

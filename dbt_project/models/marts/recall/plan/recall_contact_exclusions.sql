@@ -10,13 +10,14 @@
     The policy comes from the plan's contact_policy (var contact_policy).
     Triggers (#15): the targets also include the plan's trigger campaigns (var recall_triggers):
     each customer with a fired event (recall_trigger_events), at the start of the trigger's next
-    batch, the day after fired_on. The ref is read only when the plan has triggers (dbt re-parses
-    when the vars change), so runs and unit tests without triggers need no trigger events. -#}
+    batch, the day after fired_on. The events are read only when the plan has triggers; the
+    depends_on line keeps them upstream in every manifest (the Dagster asset graph). -#}
 {%- set policy = var('contact_policy') -%}
 {%- set has_triggers = (var('recall_triggers') or []) | length > 0 -%}
 {%- set lookback_days = [policy['window_days'], policy['quiet_days']] | max -%}
 {%- set tracked_days = var('first_month_days') + var('effect_months') * var('effect_month_days') -%}
 with
+-- depends_on: {{ ref('recall_trigger_events') }}
 
 candidates as (
 
