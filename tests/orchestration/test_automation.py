@@ -11,10 +11,13 @@ def test_schedules_and_sensors_are_defined_and_stopped(dbt_manifest):
 
     schedules = {s.name: s for s in defs.schedules}
     sensors = {s.name: s for s in defs.sensors}
-    assert set(schedules) == {"daily_refresh_schedule", "monthly_retraining_schedule"}
+    assert set(schedules) == {"daily_refresh_schedule", "monthly_retraining_schedule",
+                              "trigger_batches_schedule"}
     assert set(sensors) == {"inbox_sensor", "drift_sensor", "raw_freshness_sensor",
                             "partitions_sensor"}
     assert schedules["daily_refresh_schedule"].cron_schedule == "0 5 * * *"
+    # trigger batches an hour after the refresh that brings the day's events
+    assert schedules["trigger_batches_schedule"].cron_schedule == "0 6 * * *"
     for s in [*schedules.values(), *sensors.values()]:
         assert s.default_status == dg.DefaultScheduleStatus.STOPPED or \
             s.default_status == dg.DefaultSensorStatus.STOPPED
