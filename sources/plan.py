@@ -56,6 +56,7 @@ from typing import Any
 import yaml
 
 from sources.contract import CAMPAIGN_KINDS, CHANNELS, CHURN_TYPES, OFFERS
+from sources.yaml_nodes import NodeReader
 
 DEFAULT_FILE_NAME = "plan.yml"
 PREFERRED = "preferred"  # a variant channel: the customer's channel under the layer rule
@@ -85,9 +86,6 @@ TRIGGER_KEYS = ("campaign_id", "event", "days", "factor", "holdout_share", "vari
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _INT = re.compile(r"[+-]?\d+\Z")
-_NULLS = ("", "~", "null", "Null", "NULL")
-_TRUE = ("true", "yes", "on")
-_FALSE = ("false", "no", "off")
 
 
 class PlanError(ValueError):
@@ -262,45 +260,19 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-class _Parser:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.warnings: list[str] = []
+class _Parser(NodeReader):
+    error = PlanError
 
-    def fail(self, node_or_line, message: str) -> PlanError:
-        line = node_or_line if isinstance(node_or_line, int) else self.line(node_or_line)
-        return PlanError(f"{self.source} line {line}: {message}")
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        self.warnings: list[str] = []
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(f"{self.source} line {line}: {message}")
 
-    @staticmethod
-    def line(node) -> int:
-        return node.start_mark.line + 1
-
-    @staticmethod
-    def is_null(node) -> bool:
-        return node is None or (isinstance(node, yaml.ScalarNode) and node.style is None
-                                and node.value in _NULLS)
-
     def fields(self, node, what: str, allowed: Sequence[str]) -> dict[str, tuple[Any, Any]]:
         """name -> (key node, value node) of a mapping, refusing unknown and repeated keys."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what} must be a mapping of keys to values (keys: "
-                                  f"{', '.join(allowed)})")
-        out: dict[str, tuple[Any, Any]] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                raise self.fail(key, f"keys of {what} must be plain names")
-            name = key.value
-            if name in out:
-                raise self.fail(key, f"{name!r} appears twice in {what} (first on line "
-                                     f"{self.line(out[name][0])})")
-            if name not in allowed:
-                raise self.fail(key, f"{what}: unknown key {name!r} (allowed keys: "
-                                     f"{', '.join(allowed)})")
-            out[name] = (key, value)
-        return out
+        return self.keyed(node, what, allowed)
 
     def items(self, node, what: str, example: str) -> list:
         if self.is_null(node):
@@ -311,9 +283,7 @@ class _Parser:
         return list(node.value)
 
     def text(self, node, what: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or self.is_null(node):
-            raise self.fail(node, f"{what} must be a text value")
-        value = node.value.strip()
+        value = self.scalar(node, what).strip()
         if not value:
             raise self.fail(node, f"{what} is blank")
         return value
@@ -353,14 +323,6 @@ class _Parser:
         if value < minimum:
             raise self.fail(node, f"{what} must be at least {minimum}, not {value}")
         return value
-
-    def boolean(self, node, what: str) -> bool:
-        value = self.text(node, what).lower()
-        if value in _TRUE:
-            return True
-        if value in _FALSE:
-            return False
-        raise self.fail(node, f"{what} must be true or false, not {node.value!r}")
 
     def day(self, node, what: str) -> date:
         value = self.text(node, what)

@@ -73,15 +73,13 @@ import yaml
 
 from sources.contract import TABLES, TABLES_BY_NAME, Column, Table
 from sources.loading.report import LoadError
+from sources.yaml_nodes import NULLS, NodeReader
 
 DEFAULT_FILE_NAME = "mapping.yml"
 FORMATS = ("csv", "parquet")  # the file formats the loader reads (files.FORMATS: by suffix)
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
              "iso-8859-1": "latin-1"}
 FORMAT_CHECK_VALUES = 1000
-_TRUE = ("true", "yes", "on")
-_FALSE = ("false", "no", "off")
-_NULLS = ("", "~", "null", "Null", "NULL")
 _SHARED_KEYS = ("format", "delimiter", "encoding", "timestamp_format", "time_zone",
                 "decimal_comma", "currency_scale")
 _TABLE_KEYS = _SHARED_KEYS + ("file", "columns", "timestamp_formats", "values")
@@ -200,39 +198,14 @@ def _shown(formats: tuple[str, ...]) -> str:
 # -- parsing --------------------------------------------------------------------------------
 
 
-class _Parser:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node_or_line, message: str, **kw) -> MappingError:
-        line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
-        return MappingError(f"{self.source} line {line}: {message}", **kw)
-
-    @staticmethod
-    def line(node) -> int:
-        return node.start_mark.line + 1
+class _Parser(NodeReader):
+    error = MappingError
 
     def pairs(self, node, what: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what} must be a mapping of keys to values")
-        out: list[tuple[str, yaml.Node, yaml.Node]] = []
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                raise self.fail(key, f"keys of {what} must be plain names")
-            name = key.value
-            if name in seen:
-                raise self.fail(key, f"{name!r} appears twice in {what} (first on line "
-                                     f"{seen[name]})")
-            seen[name] = self.line(key)
-            out.append((name, key, value))
-        return out
+        return [(name, key, value) for name, (key, value) in self.keyed(node, what).items()]
 
     def text(self, node, what: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or (node.style is None
-                                                     and node.value in _NULLS):
-            raise self.fail(node, f"{what} must be a text value")
-        return node.value
+        return self.scalar(node, what)
 
     def texts(self, node, what: str) -> tuple[str, ...]:
         if isinstance(node, yaml.SequenceNode):
@@ -241,14 +214,6 @@ class _Parser:
                 raise self.fail(node, f"{what} is an empty list")
             return items
         return (self.text(node, what),)
-
-    def boolean(self, node, what: str) -> bool:
-        value = self.text(node, what).lower()
-        if value in _TRUE:
-            return True
-        if value in _FALSE:
-            return False
-        raise self.fail(node, f"{what} must be true or false, not {node.value!r}")
 
     def number(self, node, what: str) -> Decimal:
         value = self.text(node, what)
@@ -388,7 +353,7 @@ def _value_map(p: _Parser, t: Table, col: Column, node, where: str) -> ValueMap:
     targets: list[str | None] = []
     for raw_key, key, value in pairs:
         file_value = raw_key.strip()
-        if key.style is None and raw_key in _NULLS or not file_value:
+        if key.style is None and raw_key in NULLS or not file_value:
             raise p.fail(key, f"{where}: a blank file value cannot be mapped (blank stays "
                               "missing)", table=t.name, column=col.name)
         if file_value in keys:
@@ -396,7 +361,7 @@ def _value_map(p: _Parser, t: Table, col: Column, node, where: str) -> ValueMap:
                          column=col.name)
         if not isinstance(value, yaml.ScalarNode):
             raise p.fail(value, f"{where}.{raw_key} must be one value")
-        target: str | None = None if value.style is None and value.value in _NULLS \
+        target: str | None = None if value.style is None and value.value in NULLS \
             else value.value
         if target is None and not col.nullable:
             raise p.fail(value, f"{where}: {file_value!r} maps to missing, but "
@@ -423,7 +388,7 @@ def _table(p: _Parser, t: Table, key, node, defaults: TableMapping | None) -> Ta
     if defaults is not None:
         _merge_defaults(spec, t, defaults)
     if node is None or (isinstance(node, yaml.ScalarNode) and node.style is None
-                        and node.value in _NULLS):
+                        and node.value in NULLS):
         return spec
     deferred_formats = None
     for name, opt_key, value in p.pairs(node, where):
