@@ -75,6 +75,7 @@ class Settings:
     max_training_rows: int = 1_000_000
     xgb_max_rounds: int = 400
     duckdb_memory_limit: str = "8GB"
+    uplift_min_control_customers: int = 30
     campaign_id: str = "next_wave"
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -161,6 +162,9 @@ DOCS: dict[str, str] = {
                          "of their id) is trained on, all of their snapshots kept.",
     "xgb_max_rounds": "Maximum boosting rounds (early stopping picks fewer).",
     "duckdb_memory_limit": "DuckDB memory limit for dbt and Python connections.",
+    "uplift_min_control_customers": "A randomized campaign with fewer control customers "
+                                     "(first month complete) than this is left out of the "
+                                     "uplift model's training rows, with that reason.",
     "campaign_id": "Campaign the recall segment tables are built for.",
 }
 DOCS.update({f"cost_{c}": f"Cost per contact through {c}." for c in CONTACT_COSTS})
