@@ -46,13 +46,14 @@ class Variant:
 
 # Past waves: (campaign id, wave = churn type targeted, days before the end of history), in the
 # domain's order (silent, service, competitor) and then a price wave testing the channel. The
-# price wave starts 45 days before the end: its first month is complete, its six tracked months
-# are not.
+# price wave starts 75 days before the end: its first month is complete, its six tracked months
+# are not, and its next-day visitors (churned customers who visit once and stay away) are out of
+# the last labelled month, where the churn model is validated.
 PAST_WAVES = (
     ("wave_silent", "silent", 215),
     ("wave_service", "service_dissatisfied", 155),
     ("wave_competitor", "competitor_attracted", 95),
-    ("wave_price", "price_sensitive", 45),
+    ("wave_price", "price_sensitive", 75),
 )
 _THIRD = 1 / 3
 # The variants of each past wave: the three offer waves compare the churn type's best offer

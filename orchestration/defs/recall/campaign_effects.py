@@ -13,7 +13,9 @@ LAYER_COLUMNS = ("layer", "targeted_count", "control_count", "conversion_rate",
 
 
 def _fmt(value) -> str:
-    if value is None or value != value:
+    import pandas as pd
+
+    if value is None or pd.isna(value):
         return ""
     return f"{value:,.3f}" if isinstance(value, float) else str(value)
 
