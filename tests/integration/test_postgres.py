@@ -16,6 +16,7 @@ pipeline's DuckDB tables.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -25,7 +26,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.environment import DBT_PROJECT_DIR, REPO_ROOT
+from orchestration import campaign_plan
+from orchestration.environment import DBT_PROJECT_DIR, REPO_ROOT, Environment
 from pg_copy import copy_as_is, copy_raw, differences, fetch
 
 pytestmark = pytest.mark.postgres
@@ -43,6 +45,31 @@ def _models() -> list[tuple[str, str]]:
 
 
 MODELS = _models()
+# Models this tiny shop may leave empty (still compared row for row): no trigger event may fire,
+# no one may be excluded, and no past campaign has the controls uplift training needs.
+MAY_BE_EMPTY = {"recall_trigger_events", "recall_trigger_assignments",
+                "recall_contact_exclusions", "recall_uplift_training_rows"}
+# A campaign plan in the deployment's CHURN_HOME, so the plan, contact-policy and trigger models
+# run on PostgreSQL too (the data ends on 2026-03-31).
+PLAN = """\
+waves:
+  - campaign_id: pg_wave
+    churn_types: [silent, price_sensitive]
+    starts_on: 2026-04-01
+    budget: 500
+    variants:
+      - {name: content, offer: content_recommendation, channel: preferred, share: 0.5}
+      - {name: coupon, offer: generic_coupon, channel: email, share: 0.5}
+triggers:
+  - campaign_id: pg_warning
+    event: warning_stage
+    holdout_share: 0.2
+    variant: {name: nudge, offer: generic_coupon, channel: preferred}
+  - campaign_id: pg_members
+    event: membership_expiring
+    days: 30
+    variant: {name: renew, offer: exclusive_access, channel: email}
+"""
 
 
 def _pg_env(postgres) -> dict[str, str]:
@@ -81,6 +108,7 @@ def deployment(postgres, tmp_path_factory, dbt_manifest):
     shutil.copy(REPO_ROOT / "deploy" / "dagster.postgres.yaml", home / "dagster" / "dagster.yaml")
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         simulate_to_duckdb(con, SimulationConfig(customers=CUSTOMERS, months=MONTHS, seed=SEED))
+    (home / "plan.yml").write_text(PLAN)
 
     env = {**os.environ, **_pg_env(postgres), "CHURN_HOME": str(home),
            "DAGSTER_HOME": str(home / "dagster"), "CHURN_DBT_TARGET": "local",
@@ -101,9 +129,10 @@ def deployment(postgres, tmp_path_factory, dbt_manifest):
         con.close()
 
     settings = load_settings(home, {})
+    dbt_vars = json.dumps(campaign_plan.dbt_vars(settings, Environment(home)), sort_keys=True)
     dbt_env = {**env, "CHURN_DBT_TARGET": "postgres",
                "DBT_TARGET_PATH": str(work / "dbt_target"), "DBT_LOG_PATH": str(work / "dbt_logs")}
-    build = _run([str(DBT_EXECUTABLE), "build", "--vars", settings.dbt_vars_json(),
+    build = _run([str(DBT_EXECUTABLE), "build", "--vars", dbt_vars,
                   "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
                  dbt_env, DBT_PROJECT_DIR, "dbt build --target postgres")
     return home, env, build.stdout
@@ -140,7 +169,7 @@ def test_model_has_the_same_rows_on_postgres_and_duckdb(deployment, postgres, sc
     duck_columns, duck_rows = _duck_rows(home, sql)
     pg_columns, pg_rows = _pg_rows(postgres, "warehouse", sql)
     assert pg_columns == duck_columns
-    assert len(duck_rows) > 0
+    assert len(duck_rows) > 0 or model in MAY_BE_EMPTY
     assert differences(duck_rows, pg_rows, duck_columns) == []
 
 
