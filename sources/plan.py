@@ -644,15 +644,7 @@ def parse_plan(text: str, source: str = DEFAULT_FILE_NAME, today: date | None = 
     if isinstance(today, datetime):
         today = today.date()
     p = _Parser(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise PlanError(f"{source} line {line}: not valid YAML ({exc.problem or exc})"
-                        ) from None
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{source} line 1: not valid YAML ({exc})") from None
+    root = p.compose(text)
     if root is None:
         raise PlanError(f"{source} line 1: the plan is empty; it needs `waves:` or "
                         "`triggers:` (docs/plans.md)")

@@ -29,6 +29,17 @@ class NodeReader:
         line = node_or_line if isinstance(node_or_line, int) else self.line(node_or_line)
         return self.error(f"{self.source} line {line}: {message}", **kw)
 
+    def compose(self, text: str):
+        """The document's root node (None when empty); invalid YAML is refused by line."""
+        try:
+            return yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise self.fail(mark.line + 1 if mark else 1,
+                            f"not valid YAML ({exc.problem or exc})") from None
+        except yaml.YAMLError as exc:
+            raise self.fail(1, f"not valid YAML ({exc})") from None
+
     @staticmethod
     def line(node) -> int:
         return node.start_mark.line + 1

@@ -440,15 +440,7 @@ def _merge_defaults(spec: TableMapping, t: Table, defaults: TableMapping) -> Non
 def parse_mapping(text: str, source: str = DEFAULT_FILE_NAME) -> Mapping:
     """Parse mapping YAML; `source` names the file in error messages."""
     p = _Parser(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise MappingError(f"{source} line {line}: not valid YAML ({exc.problem or exc})"
-                           ) from None
-    except yaml.YAMLError as exc:
-        raise MappingError(f"{source} line 1: not valid YAML ({exc})") from None
+    root = p.compose(text)
     if root is None:
         raise MappingError(f"{source} line 1: the mapping file is empty; it needs `tables:`")
     top = p.pairs(root, "the mapping file")
