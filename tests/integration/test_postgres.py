@@ -45,9 +45,10 @@ def _models() -> list[tuple[str, str]]:
 
 
 MODELS = _models()
-# Models this tiny shop may leave empty (still compared row for row): no trigger event may fire,
-# no one may be excluded, and no past campaign has the controls uplift training needs.
-MAY_BE_EMPTY = {"recall_trigger_events", "recall_trigger_assignments",
+# Models this tiny shop may leave empty (still compared row for row): no one may opt out, no
+# trigger event may fire, no one may be excluded, and no past campaign has the controls uplift
+# training needs.
+MAY_BE_EMPTY = {"stg_do_not_contact", "recall_trigger_events", "recall_trigger_assignments",
                 "recall_contact_exclusions", "recall_uplift_training_rows"}
 # A campaign plan in the deployment's CHURN_HOME, so the plan, contact-policy and trigger models
 # run on PostgreSQL too (the data ends on 2026-03-31).
