@@ -21,6 +21,9 @@ TIERS = ("basic", "silver", "gold", "platinum")
 LAYERS = ("base", "advanced", "core")
 ARMS = ("treatment", "control")
 WAVES = ("silent", "service", "competitor", "price", "mixed")
+# The wave (raw.recall_campaigns.wave) of a campaign targeting one churn type.
+WAVE_OF_CHURN_TYPE = {"silent": "silent", "service_dissatisfied": "service",
+                      "competitor_attracted": "competitor", "price_sensitive": "price"}
 CHURN_TYPES = ("price_sensitive", "service_dissatisfied", "competitor_attracted", "silent")
 DESIGNS = ("randomized", "observational")
 CAMPAIGN_KINDS = ("wave", "pilot", "rollout", "trigger")
@@ -351,6 +354,13 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def wave_label(churn_types) -> str:
+    """The `wave` of a campaign targeting `churn_types`: their wave when they share one, else
+    mixed."""
+    labels = {WAVE_OF_CHURN_TYPE.get(t, "mixed") for t in churn_types}
+    return labels.pop() if len(labels) == 1 else "mixed"
 
 
 def table(name: str) -> Table:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sources.contract import RAW_SCHEMA, table
+from sources.contract import RAW_SCHEMA, table, wave_label
 from sources.warehouse import transaction
 
 EXPORT_COLUMNS = ("customer_id", "campaign_id", "wave_number", "layer", "arm", "variant",
@@ -48,9 +48,6 @@ ASSIGNMENT_VALUES = {
     "variant": "variant",
     "template": "template",
 }
-# The wave label of a campaign targeting these churn types (raw.recall_campaigns.wave).
-WAVE_OF_TYPE = {"silent": "silent", "service_dissatisfied": "service",
-                "competitor_attracted": "competitor", "price_sensitive": "price"}
 
 
 def crm_path(exports_dir: Path, campaign_id: str, fmt: str) -> Path:
@@ -111,11 +108,6 @@ def _insert_sql(name: str, values: dict[str, str], source: str = "") -> str:
             f"select {', '.join(values[c] for c in columns)}{source}")
 
 
-def _wave_label(churn_types) -> str:
-    labels = {WAVE_OF_TYPE.get(t, "mixed") for t in churn_types}
-    return labels.pop() if len(labels) == 1 else "mixed"
-
-
 def _register(con, wave, *, campaign_id: str, budget: float, holdout_share: float,
               dates: WaveDates) -> bool:
     if con.execute("select count(*) from raw.recall_campaigns where campaign_id = ?",
@@ -128,7 +120,7 @@ def _register(con, wave, *, campaign_id: str, budget: float, holdout_share: floa
         con.execute(_insert_sql("recall_campaigns", CAMPAIGN_VALUES),
                     day | {"campaign_id": campaign_id, "budget": budget, "days": dates.days,
                            "holdout_share": holdout_share,
-                           "wave": _wave_label(wave["churn_type"].unique()),
+                           "wave": wave_label(wave["churn_type"].unique()),
                            "kind": str(wave["campaign_kind"].iloc[0]),
                            "parent_campaign_id": wave["parent_campaign_id"].iloc[0]})
         con.execute(_insert_sql("recall_assignments", ASSIGNMENT_VALUES, " from _wave"), day)

@@ -55,7 +55,7 @@ from typing import Any
 
 import yaml
 
-from sources.contract import CAMPAIGN_KINDS, CHANNELS, CHURN_TYPES, OFFERS
+from sources.contract import CAMPAIGN_KINDS, CHANNELS, CHURN_TYPES, OFFERS, wave_label
 from sources.yaml_nodes import NodeReader
 
 DEFAULT_FILE_NAME = "plan.yml"
@@ -70,9 +70,6 @@ MAX_HOLDOUT_SHARE = 0.5
 DEFAULT_TEMPLATE = "default"
 SHARE_TOLERANCE = 1e-6
 SMALL_SHARE = 0.1  # a variant below this share gets a warning (too few customers to compare)
-# The contract's `wave` value (raw.recall_campaigns) of a wave targeting one churn type.
-WAVE_OF_CHURN_TYPE = {"silent": "silent", "service_dissatisfied": "service",
-                      "competitor_attracted": "competitor", "price_sensitive": "price"}
 
 TOP_KEYS = ("offers", "defaults", "contact_policy", "waves", "triggers")
 OFFER_KEYS = ("name", "description")
@@ -164,9 +161,7 @@ class Wave:
     @property
     def wave_name(self) -> str:
         """The contract's `recall_campaigns.wave` value: the churn type's wave, else mixed."""
-        if len(self.churn_types) == 1:
-            return WAVE_OF_CHURN_TYPE[self.churn_types[0]]
-        return "mixed"
+        return wave_label(self.churn_types)
 
     def as_dbt_var(self, variants: Sequence[Variant] | None = None) -> dict[str, Any]:
         """The wave as JSON-able values, for the dbt var `recall_wave`.

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from sources.contract import wave_label
 from sources.crm_export import (
     ASSIGNMENT_VALUES,
     CAMPAIGN_VALUES,
     CRM_FORMATS,
     EXPORT_COLUMNS,
     _insert_sql,
-    _wave_label,
     crm_path,
 )
 from sources.plan import Trigger
@@ -136,7 +136,7 @@ def _register(con, trigger: Trigger, campaign_id: str, assign: pd.DataFrame,
             con.execute(_insert_sql("recall_campaigns", CAMPAIGN_VALUES),
                         day | {"campaign_id": campaign_id, "budget": round(budget, 2),
                                "days": BATCH_DAYS, "holdout_share": trigger.holdout_share,
-                               "wave": _wave_label(assign["churn_type"].unique()),
+                               "wave": wave_label(assign["churn_type"].unique()),
                                "kind": "trigger", "parent_campaign_id": trigger.campaign_id})
         if not assign.empty:
             con.execute(_insert_sql("recall_assignments", ASSIGNMENT_VALUES, " from _batch"),

@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sources.contract import CHANNELS, LAYERS, create_raw_schema
+from sources.contract import CHANNELS, LAYERS, WAVE_OF_CHURN_TYPE, create_raw_schema
 from sources.simulator import config as C
 from sources.simulator import response as R
 from sources.simulator.config import SimulationConfig
@@ -153,7 +153,7 @@ def _campaign_rows(con, cfg: SimulationConfig, start) -> None:
             "design, holdout_share, kind, parent_campaign_id) values (?, ?, "
             "cast(? as timestamp) + to_days(?) + interval 8 hour, "
             "cast(? as timestamp) + to_days(?), ?, 'randomized', ?, 'wave', null)",
-            [cid, C.WAVE_OF_TYPE[wave_type], start, day, start, day + 30,
+            [cid, WAVE_OF_CHURN_TYPE[wave_type], start, day, start, day + 30,
              round(float(cost.get(cid, 0)) * 1.1 + 100, 2), cfg.holdout_share])
 
 

@@ -80,8 +80,6 @@ WAVE_VARIANTS: dict[str, tuple[Variant, ...]] = {
         Variant("generic_coupon@sms", "generic_coupon", "sms", share=0.5),
     ),
 }
-WAVE_OF_TYPE = {"silent": "silent", "service_dissatisfied": "service",
-                "competitor_attracted": "competitor", "price_sensitive": "price"}
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sources.contract import CAMPAIGN_KINDS, CHANNELS, CHURN_TYPES, OFFERS, WAVES
+from sources.contract import (
+    CAMPAIGN_KINDS,
+    CHANNELS,
+    CHURN_TYPES,
+    OFFERS,
+    WAVE_OF_CHURN_TYPE,
+    WAVES,
+)
 from sources.plan import (
     DEFAULT_FILE_NAME,
     TRIGGER_EVENTS,
-    WAVE_OF_CHURN_TYPE,
     ContactPolicy,
     Offer,
     Plan,
