@@ -182,16 +182,29 @@ def _past_control_conversion(con, settings: Settings) -> float:
     return rate if rate is not None and 0 < rate < 1 else settings.prior_control_conversion
 
 
+def pilot_winner(con, pilot_id: str) -> tuple[str | None, str | None]:
+    """(the winning variant of pilot `pilot_id`, None) once its first month is tracked, else
+    (None, why a rollout of it cannot be sent yet)."""
+    row = con.execute("select winner_variant, reason, is_window_complete "
+                      "from marts.recall_wave_winners where campaign_id = ?",
+                      [pilot_id]).fetchone()
+    if row is None:
+        return None, f"its pilot {pilot_id} has not been exported and tracked yet"
+    winner, reason, complete = row
+    if not complete:
+        return None, f"the first month of its pilot {pilot_id} is not over yet"
+    if winner is None:
+        return None, f"its pilot {pilot_id} has no winner ({reason})"
+    return winner, None
+
+
 def _rollout_variants(con, wave: Wave, plan: Plan):
     """A rollout's variant: its pilot's winner (share 1), or none while it is unknown."""
     from dataclasses import replace
 
-    row = con.execute("select winner_variant from marts.recall_wave_winners "
-                      "where campaign_id = ? and is_window_complete", [wave.rollout_of]).fetchone()
-    if not row or row[0] is None:
-        return ()
+    winner, _ = pilot_winner(con, wave.rollout_of)
     pilot = plan.wave(wave.rollout_of)
-    return tuple(replace(v, share=1.0) for v in pilot.variants if v.name == row[0])
+    return tuple(replace(v, share=1.0) for v in pilot.variants if v.name == winner)
 
 
 def plan_waves(con, plan: Plan, settings: Settings) -> list[WavePlan]:

@@ -116,11 +116,7 @@ def _rollout_blocker(env: Environment, campaign_id: str) -> str | None:
     if wave is None or not wave.rollout_of:
         return None
     with warehouse.connect(env.warehouse, read_only=True) as con:
-        row = con.execute("select winner_variant, reason from marts.recall_wave_winners "
-                          "where campaign_id = ?", [wave.rollout_of]).fetchone()
-    if row is None:
-        return f"its pilot {wave.rollout_of} has not been tracked"
-    return None if row[0] is not None else f"its pilot {wave.rollout_of} has no winner ({row[1]})"
+        return cp.pilot_winner(con, wave.rollout_of)[1]
 
 
 def _plan_text(env: Environment, settings) -> str:

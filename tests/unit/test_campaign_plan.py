@@ -87,3 +87,20 @@ def test_a_new_wave_in_the_past_is_refused_but_a_registered_one_is_kept():
                 "'randomized', 0.2)", [datetime(2026, 4, 1), datetime(2026, 5, 1)])
     cp.check_dates(con, plan)
     assert cp.first_open_day(con) == date(2026, 4, 6)
+
+
+def test_a_rollout_waits_for_its_pilots_tracked_winner():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.recall_wave_winners as select * from (values "
+                "('p_won', 'content', 'largest significant conversion uplift', true), "
+                "('p_none', null, 'no variant beat control after Holm correction', true), "
+                "('p_running', 'coupon', 'largest significant conversion uplift', false)) "
+                "t(campaign_id, winner_variant, reason, is_window_complete)")
+    assert cp.pilot_winner(con, "p_won") == ("content", None)
+    assert cp.pilot_winner(con, "p_none") == (
+        None, "its pilot p_none has no winner (no variant beat control after Holm correction)")
+    assert cp.pilot_winner(con, "p_running") == (
+        None, "the first month of its pilot p_running is not over yet")
+    assert cp.pilot_winner(con, "p_new") == (
+        None, "its pilot p_new has not been exported and tracked yet")

@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
 from orchestration.lib.metadata import embedded_png
-from orchestration.campaign_plan import planned_wave
+from orchestration.campaign_plan import pilot_winner, planned_wave
 from sources.crm_export import WaveDates, export_wave
 
 
@@ -39,20 +39,11 @@ def crm_export(context: dg.AssetExecutionContext, platform: PlatformResource):
 
 def _require_pilot_winner(con, wave) -> None:
     """A rollout sends its pilot's winner: refuse clearly while there is none."""
-    row = con.execute("select winner_variant, reason, is_window_complete "
-                      "from marts.recall_wave_winners where campaign_id = ?",
-                      [wave.rollout_of]).fetchone()
-    if row is None:
-        raise ValueError(f"rollout {wave.campaign_id}: its pilot {wave.rollout_of} has not been "
-                         "exported and tracked yet")
-    winner, reason, complete = row
-    if not complete:
-        raise ValueError(f"rollout {wave.campaign_id}: the first month of pilot "
-                         f"{wave.rollout_of} is not over yet, so it has no winner")
+    winner, blocker = pilot_winner(con, wave.rollout_of)
     if winner is None:
-        raise ValueError(f"rollout {wave.campaign_id}: pilot {wave.rollout_of} has no winner "
-                         f"({reason}); in plan.yml, drop its rollout_of and give it "
-                         "variants of its own")
+        raise ValueError(f"rollout {wave.campaign_id}: {blocker}; when the pilot cannot pick "
+                         "one, drop the rollout's rollout_of in plan.yml and give it variants of "
+                         "its own")
 
 
 @dg.asset(deps=["recall_effect_six_months", "recall_dashboard"], group_name="recall",
