@@ -76,11 +76,13 @@ def minimum_detectable_effect(n_treatment: int, n_control: int, base_rate: float
     """Smallest absolute lift over base_rate detectable with these arm sizes (increase only).
 
     The inverse of `sample_size_per_arm`, solved by bisection; NaN when even the largest
-    possible lift (to a rate of 1) cannot be detected. A base_rate of 0 (no control conversion
-    observed yet) is allowed: the variance under the alternative keeps the effect positive.
+    possible lift (to a rate of 1) cannot be detected, and so at a base_rate of 1 (a small
+    control arm that all converted leaves no room for a lift). A base_rate of 0 (no control
+    conversion observed yet) is allowed: the variance under the alternative keeps the effect
+    positive.
     """
-    if not 0.0 <= base_rate < 1.0:
-        raise ValueError(f"base_rate={base_rate} must lie in [0, 1)")
+    if not 0.0 <= base_rate <= 1.0:
+        raise ValueError(f"base_rate={base_rate} must lie in [0, 1]")
     _check_rate("alpha", alpha)
     _check_rate("power", power)
     if n_treatment < 1 or n_control < 1:
@@ -90,7 +92,7 @@ def minimum_detectable_effect(n_treatment: int, n_control: int, base_rate: float
         return delta - _required_gap(base_rate, base_rate + delta, n_treatment, n_control, alpha, power)
 
     lo, hi = 0.0, 1.0 - base_rate - 1e-12
-    if slack(hi) < 0:
+    if hi <= 0 or slack(hi) < 0:
         return float("nan")
     for _ in range(200):
         mid = (lo + hi) / 2

@@ -35,6 +35,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("recent_visits", "activity", "events"),
     Feature("visits_per_week_12m", "activity", "events"),
     Feature("visit_overdue_ratio", "activity", "events"),
+    Feature("silence_before_last_interaction_days", "activity"),
+    Feature("days_since_churn_return", "activity"),
     Feature("active_days_1m", "activity"),
     Feature("views_1m", "activity", "events"),
     Feature("reviews_3m", "activity", "events"),

@@ -109,6 +109,10 @@ def make_snapshots(
         f["tier_rank"] = tier_rank.astype(float)
         f["days_to_tier_expiry"] = rng.uniform(0, 365, n)
         f["referrals_12m"] = rng.poisson(0.2, n)
+        gaps = np.random.default_rng([seed, k, 1])   # its own stream: `rng` draws as before
+        f["silence_before_last_interaction_days"] = gaps.exponential(7.0, n)
+        f["days_since_churn_return"] = np.where(gaps.random(n) < 0.2, gaps.uniform(0, 365, n),
+                                                np.nan)
         frame = pd.DataFrame({name: np.asarray(f[name], dtype=float) for name in FEATURE_NAMES})
         # No support contact in the window: response time and satisfaction are unknown.
         no_contact = rng.random(n) < 0.15

@@ -91,6 +91,8 @@
 
             max(last_interaction_at) over w_to_date as last_interaction_at,
             max(last_order_at) over w_to_date as last_order_at,
+            max(previous_interaction_at) over w_to_date as previous_interaction_at,
+            max(last_churn_return_at) over w_to_date as last_churn_return_at,
             min(first_interaction_at) over w_following as next_interaction_at
 
         from customer_months
@@ -193,6 +195,10 @@
             {{ safe_divide('visits_1m', 'visits_prior_2m / 2.0') }} as visit_trend,
             cast(recent_visits as {{ int_type }}) as recent_visits,
             {{ safe_divide('visits_12m', 'weeks_observed_12m') }} as visits_per_week_12m,
+            cast({{ days_between('previous_interaction_at', 'last_interaction_at') }} as {{ int_type }})
+                as silence_before_last_interaction_days,
+            cast({{ days_between('last_churn_return_at', 'snapshot_date') }} as {{ int_type }})
+                as days_since_churn_return,
             cast(active_days_1m as {{ int_type }}) as active_days_1m,
             cast(views_1m as {{ int_type }}) as views_1m,
             cast(reviews_3m as {{ int_type }}) as reviews_3m,
@@ -255,6 +261,8 @@
             recent_visits,
             visits_per_week_12m,
             visits_per_week_12m * days_since_last_interaction / 7.0 as visit_overdue_ratio,
+            silence_before_last_interaction_days,
+            days_since_churn_return,
             active_days_1m,
             views_1m,
             reviews_3m,

@@ -17,7 +17,7 @@ from ml.evaluate import ranking_metrics
 from sources.simulator import SimulationConfig, simulate_to_duckdb
 
 CUSTOMERS, MONTHS, SEED = 5000, 18, 7
-MAX_ORACLE_GAP = 0.03            # the goal; measured 0.020 at this seed
+MAX_ORACLE_GAP = 0.03            # the goal; measured 0.024 at this seed (0.9624 vs 0.9868)
 CLEAR_MAJORITY = 0.6             # share of a type's churners whose leading cause names the type
 CAUSE_OF_TYPE = {"price_sensitive": "price", "service_dissatisfied": "service",
                  "competitor_attracted": "competitor", "silent": "activity"}

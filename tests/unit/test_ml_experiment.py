@@ -101,7 +101,11 @@ def test_mde_at_a_zero_base_rate_is_positive_and_solves_the_equation():
     assert gap == pytest.approx(mde, abs=1e-6)
 
 
-@pytest.mark.parametrize("base_rate", [-0.1, 1.0])
+def test_mde_at_a_base_rate_of_one_is_undetectable():
+    assert math.isnan(experiment.minimum_detectable_effect(100, 100, 1.0))
+
+
+@pytest.mark.parametrize("base_rate", [-0.1, 1.2])
 def test_mde_refuses_base_rates_outside_0_1(base_rate):
     with pytest.raises(ValueError, match="base_rate"):
         experiment.minimum_detectable_effect(100, 100, base_rate)

@@ -23,6 +23,17 @@ customer_days as (
 
 ),
 
+day_gaps as (
+
+    select
+        customer_days.*,
+        lag(activity_date) over (partition by customer_id order by activity_date)
+            as previous_activity_date
+
+    from customer_days
+
+),
+
 order_facts as (
 
     select * from {{ ref('int_order_facts') }}
@@ -95,9 +106,15 @@ activity_months as (
         min(first_interaction_at) as first_interaction_at,
         max(last_interaction_at) as last_interaction_at,
         max(last_visit_at) as last_visit_at,
-        max(last_order_at) as last_order_at
+        max(last_order_at) as last_order_at,
+        cast(max(previous_activity_date) as {{ dbt.type_timestamp() }}) as previous_interaction_at,
+        cast(max(case
+            when previous_activity_date is not null
+                and {{ is_churned_at('previous_activity_date', 'activity_date') }}
+                then activity_date
+        end) as {{ dbt.type_timestamp() }}) as last_churn_return_at
 
-    from customer_days
+    from day_gaps
     group by customer_id, {{ month_start('activity_date') }}
 
 ),
@@ -230,7 +247,8 @@ referral_months as (
     'referral_months': ['referral_count'],
 } %}
 {%- set timestamps = {'first_interaction_at': 'min', 'last_interaction_at': 'max',
-                      'last_visit_at': 'max', 'last_order_at': 'max'} %}
+                      'last_visit_at': 'max', 'last_order_at': 'max',
+                      'previous_interaction_at': 'max', 'last_churn_return_at': 'max'} %}
 {%- set amounts = ['paid_gmv', 'paid_discount_amount', 'first_response_minutes_sum'] %}
 {%- set counts = [] %}
 {%- for columns in facts.values() %}{% for c in columns if c not in amounts %}

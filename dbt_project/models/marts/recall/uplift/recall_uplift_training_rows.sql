@@ -110,6 +110,8 @@ final as (
         snapshots.recent_visits,
         snapshots.visits_per_week_12m,
         snapshots.visit_overdue_ratio,
+        snapshots.silence_before_last_interaction_days,
+        snapshots.days_since_churn_return,
         snapshots.active_days_1m,
         snapshots.views_1m,
         snapshots.reviews_3m,
