@@ -203,8 +203,26 @@ activity_months as (
         count(*) as active_days,
         count(*) filter (where add_to_carts > 0) as cart_days,
         count(*) filter (where add_to_carts > 0 and orders = 0) as cart_without_order_days,
-        min(first_at) as first_at, max(last_at) as last_at, max(last_order_at) as last_order_at
+        min(first_at) as first_at, max(last_at) as last_at, max(last_order_at) as last_order_at,
+        min(day) as first_day, max(day) as last_day, max(day, 2)[2] as second_last_day
     from days
+    group by all
+),
+
+-- Returns from churn (a day more than churn_days days after the customer's previous
+-- interaction day) inside one calendar month: possible only when churn_days < 30, so this lag
+-- over the days runs only then (otherwise DuckDB folds it to an empty result). Returns on a
+-- month's first active day come from the months themselves, in `recency`.
+intra_month_returns as (
+    select customer_id, month, max(day) as return_day
+    from (
+        select customer_id, day, cast(date_trunc('month', day) as date) as month,
+               lag(day) over (partition by customer_id, cast(date_trunc('month', day) as date)
+                              order by day) as previous_day
+        from days
+        where {churn_days} < 30
+    )
+    where date_diff('day', previous_day, day) > {churn_days}
     group by all
 ),
 
@@ -289,12 +307,29 @@ candidates as (
 
 -- Running recency per customer and month, looked up by ASOF: the last interaction / order in
 -- a grid month up to the feature month, and the first interaction from the snapshot month on.
+-- The interaction day before a month's last one is the month's second-last day, or, with one
+-- active day, the last day of the customer's previous active month (any month, as dbt's lag over
+-- all days); a month's latest return from churn is its latest intra-month one, else its first
+-- day when that came more than churn_days days after the previous active month's last day.
 recency as (
     select customer_id, month,
            max(last_at) over w as last_at,
            max(last_order_at) over w as last_order_at,
+           max(previous_day) over w as previous_day,
+           max(churn_return_day) over w as churn_return_day,
            first_at
-    from activity_months
+    from (
+        select activity_months.customer_id, activity_months.month, last_at, last_order_at,
+               first_at,
+               case when active_days >= 2 then second_last_day
+                    else lag(last_day) over m end as previous_day,
+               coalesce(intra_month_returns.return_day,
+                        case when date_diff('day', lag(last_day) over m, first_day) > {churn_days}
+                             then first_day end) as churn_return_day
+        from activity_months
+        left join intra_month_returns using (customer_id, month)
+        window m as (partition by activity_months.customer_id order by activity_months.month)
+    ) as activity_months
     inner join grid_start using (customer_id)
     where month >= grid_start.first_month and month <= grid_start.last_month
     window w as (partition by customer_id order by month
@@ -302,7 +337,8 @@ recency as (
 ),
 
 alive as (
-    select candidates.*, recency.last_at, recency.last_order_at,
+    select candidates.*, recency.last_at, recency.last_order_at, recency.previous_day,
+           recency.churn_return_day,
            greatest(coalesce(recency.last_at, candidates.signup_at), candidates.signup_at)
                as last_sign_of_life_at
     from candidates
@@ -424,6 +460,10 @@ features as (
             date_diff('day', a.observed_since, a.snapshot_date))) / 7.0, 0)
             as visits_per_week_12m,
         cast(null as double) as visit_overdue_ratio,  -- filled in the final select
+        cast(date_diff('day', a.previous_day, cast(a.last_at as date)) as integer)
+            as silence_before_last_interaction_days,
+        cast(date_diff('day', a.churn_return_day, a.snapshot_date) as integer)
+            as days_since_churn_return,
         cast(coalesce(w.active_days_1m, 0) as integer) as active_days_1m,
         cast(coalesce(w.views_1m, 0) as integer) as views_1m,
         cast(coalesce(w.reviews_3m, 0) as integer) as reviews_3m,

@@ -12,7 +12,6 @@ import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
@@ -35,11 +34,6 @@ class TrainingResult:
     lineage: dict
     plot_paths: dict[str, Path] = field(default_factory=dict)
     calibration: str = "none"
-
-
-def _local_path(uri: str) -> Path:
-    parsed = urlparse(uri)
-    return Path(unquote(parsed.path)) if parsed.scheme in ("file", "") else Path(uri)
 
 
 def _dataset(frame: pd.DataFrame, name: str, digest: str, features):
@@ -95,7 +89,7 @@ def train_and_track(
     from mlflow.models import infer_signature
 
     from ml import dataset, drift, evaluate, explain, plots, registry, train
-    from ml.tracking import MlflowTracking, code_version
+    from ml.tracking import MlflowTracking, code_version, local_path
 
     model_name = model_name or registry.MODEL_NAME
     split = dataset.time_split(snapshots, min_gap_days=min_gap_days)
@@ -185,7 +179,7 @@ def train_and_track(
                 for name in ("lineage.json", "calibration.json", "drift_psi.json",
                              "reliability.csv", "reason_importance.csv"):
                     mlflow.log_artifact(str(tmp_dir / name))
-            plot_dir = _local_path(mlflow.get_artifact_uri("plots"))
+            plot_dir = local_path(mlflow.get_artifact_uri("plots"))
             plot_paths = {p.stem: p for p in sorted(plot_dir.glob("*.png"))}
 
             example = X_valid.head(5)

@@ -26,6 +26,8 @@ CHAMPION_URI = f"models:/{MODEL_NAME}@{CHAMPION}"
 # The return model: same features and label, trained on customers already lapsed at a snapshot.
 RETURN_MODEL_NAME = "return_xgboost"
 RETURN_CHAMPION_URI = f"models:/{RETURN_MODEL_NAME}@{CHAMPION}"
+UPLIFT_MODEL_NAME = "recall_uplift"
+UPLIFT_CHAMPION_URI = f"models:/{UPLIFT_MODEL_NAME}@{CHAMPION}"
 
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/]+)$")
 _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
@@ -101,15 +103,17 @@ def has_champion(name: str, *, tracking_uri: str) -> bool:
 
 
 def decide(challenger_auc: float, champion_auc: float | None, *,
-           min_improvement: float = 0.0) -> tuple[bool, str]:
-    """Promote when there is no champion, or the challenger's AUC beats it (a tie keeps it)."""
+           min_improvement: float = 0.0, metric: str = "AUC",
+           compared_on: str = "the same validation snapshot") -> tuple[bool, str]:
+    """Promote when there is no champion, or the challenger's metric (AUC for the churn
+    models, the mean Qini coefficient for the uplift model) beats it; a tie keeps it."""
     if champion_auc is None:
         return True, "first model: no champion yet"
     if challenger_auc > champion_auc + min_improvement:
-        return True, (f"challenger AUC {challenger_auc:.4f} beats champion AUC "
-                      f"{champion_auc:.4f} on the same validation snapshot")
-    return False, (f"challenger AUC {challenger_auc:.4f} does not beat champion AUC "
-                   f"{champion_auc:.4f} on the same validation snapshot")
+        return True, (f"challenger {metric} {challenger_auc:.4f} beats champion {metric} "
+                      f"{champion_auc:.4f} on {compared_on}")
+    return False, (f"challenger {metric} {challenger_auc:.4f} does not beat champion {metric} "
+                   f"{champion_auc:.4f} on {compared_on}")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,12 @@ def _global_uri(module: str, attribute: str) -> str | None:
     import importlib
 
     return getattr(importlib.import_module(module), attribute, None)
+
+
+def local_path(uri: str) -> Path:
+    """The local folder of a file:// (or plain path) artifact URI."""
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme in ("file", "") else Path(uri)
 
 
 def sqlite_uri(db_path: Path) -> str:
