@@ -58,6 +58,7 @@ class UpliftTrainingResult:
     holdout: str                       # how the evaluation rows were chosen
     variants: list[str]
     features: list[str]
+    experiment_id: str | None = None
     dropped_variants: dict[str, int] = field(default_factory=dict)
     plot_paths: dict[str, Path] = field(default_factory=dict)
 
@@ -237,6 +238,7 @@ def train_and_track_uplift(rows: pd.DataFrame, *, tracking_uri: str, artifact_ro
                                 promoted=promoted, reason=reason, metrics=metrics,
                                 evaluation=evaluation, holdout=holdout,
                                 variants=list(model.variants), features=features,
+                                experiment_id=run.info.experiment_id,
                                 dropped_variants=dropped, plot_paths=plot_paths)
 
 

@@ -76,6 +76,7 @@ class Settings:
     xgb_max_rounds: int = 400
     duckdb_memory_limit: str = "8GB"
     uplift_min_control_customers: int = 30
+    uplift_min_rows_per_arm: int = 200
     campaign_id: str = "next_wave"
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -165,6 +166,9 @@ DOCS: dict[str, str] = {
     "uplift_min_control_customers": "A randomized campaign with fewer control customers "
                                      "(first month complete) than this is left out of the "
                                      "uplift model's training rows, with that reason.",
+    "uplift_min_rows_per_arm": "The uplift model trains a treatment variant only with at least "
+                               "this many training rows, and needs as many control rows; "
+                               "with fewer, targeting keeps the rule-based ranking.",
     "campaign_id": "Campaign the recall segment tables are built for.",
 }
 DOCS.update({f"cost_{c}": f"Cost per contact through {c}." for c in CONTACT_COSTS})

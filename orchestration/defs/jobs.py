@@ -22,10 +22,12 @@ LABEL_RATE = dg.AssetCheckKey(dg.AssetKey("customer_snapshots"), "label_rate")
 
 monthly_retraining = dg.define_asset_job(
     "monthly_retraining",
-    selection=(dg.AssetSelection.assets("churn_model", "return_model", "churn_scores")
+    selection=(dg.AssetSelection.assets("churn_model", "return_model", "churn_scores",
+                                        "recall_uplift")
                | dg.AssetSelection.checks(LABEL_RATE)),
     description="Check the labels, train a challenger on the latest snapshots; it replaces the "
-                "champion only when it is better on the same validation snapshot; then re-score.",
+                "champion only when it is better on the same validation snapshot; then re-score. "
+                "The recall uplift model retrains on the randomized campaigns with the same rule.",
     tags={"churn/job": "monthly_retraining"},
 )
 

@@ -10,3 +10,20 @@ def embedded_png(path: Path) -> dg.MetadataValue:
     """A PNG shown inline in the Dagster UI (markdown with a data URI), path in the alt text."""
     data = base64.b64encode(Path(path).read_bytes()).decode()
     return dg.MetadataValue.md(f"![{Path(path).name}](data:image/png;base64,{data})")
+
+
+def _cell(value, digits: int) -> str:
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+        return ""
+    return f"{value:,.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def markdown_table(frame, digits: int = 3) -> dg.MetadataValue:
+    """A data frame as a markdown table (floats to `digits` decimals, missing values blank)."""
+    columns = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(v, digits) for v in row) + " |"
+              for row in frame.itertuples(index=False)]
+    return dg.MetadataValue.md("\n".join(lines))

@@ -6,8 +6,8 @@ import dagster as dg
 
 from ml.training_rows import LAPSED_SNAPSHOTS, SNAPSHOTS
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
-from orchestration.lib.metadata import embedded_png
-from sources.warehouse import replace_table
+from orchestration.lib.metadata import embedded_png, markdown_table
+from sources.warehouse import replace_table, table_exists
 
 
 def _mlflow_link(platform: PlatformResource, run_id: str, experiment_id: str | None) -> str:
@@ -121,3 +121,68 @@ def churn_scores(context: dg.AssetExecutionContext, platform: PlatformResource):
             ", ".join(sorted(scores["model_version"].astype(str).unique())) if rows else ""),
         "snapshot_date": dg.MetadataValue.text(str(latest[ACTIVE]["snapshot_date"].max())),
     })
+
+
+@dg.asset(deps=["recall_uplift_training_rows", "recall_uplift_campaigns"], group_name="ml",
+          kinds={"xgboost", "mlflow"}, owners=[OWNER], pool=DUCKDB_POOL)
+def recall_uplift(context: dg.AssetExecutionContext, platform: PlatformResource):
+    """Per-variant recall uplift (X-learner over XGBoost) trained on every randomized past
+    assignment, evaluated on a held-out campaign against the layer x churn type average and
+    random (Qini, AUUC, uplift at the top 10/20/30%), registered as `recall_uplift` and
+    promoted to `champion` when its mean Qini beats the champion's on the same rows. Without
+    enough randomized history targeting keeps the rule-based ranking, and says so here."""
+    from ml.uplift_tracking import NoRandomizedHistory, train_and_track_uplift
+
+    s, env = platform.settings, platform.env.prepare()
+    with platform.connect(read_only=True) as con:
+        if not (table_exists(con, "marts", "recall_uplift_training_rows")
+                and table_exists(con, "marts", "recall_uplift_campaigns")):
+            message = ("no uplift model: the recall marts (recall_uplift_training_rows) are not "
+                       "built yet. Targeting falls back to the rule-based ranking (layer x churn "
+                       "type averages).")
+            context.log.warning(message)
+            return dg.MaterializeResult(metadata={"targeting": "rule-based ranking",
+                                                  "fallback_reason": message})
+        rows = con.execute("select * from marts.recall_uplift_training_rows").df()
+        campaigns = con.execute(
+            "select campaign_id, design, assigned_count, control_count, "
+            "training_assignment_count, coalesce(exclusion_reason, 'used') as status "
+            "from marts.recall_uplift_campaigns order by campaign_id").df()
+    context.log.info(f"uplift training rows: {len(rows):,} from "
+                     f"{int((campaigns.status == 'used').sum())} of {len(campaigns)} campaigns")
+    for row in campaigns[campaigns.status != "used"].itertuples():
+        context.log.info(f"campaign {row.campaign_id} left out of training: {row.status}")
+    metadata = {"campaigns": markdown_table(campaigns),
+                "training_rows": len(rows)}
+    try:
+        result = train_and_track_uplift(rows, tracking_uri=env.mlflow_uri,
+                                        artifact_root=env.artifact_root,
+                                        min_rows_per_arm=s.uplift_min_rows_per_arm,
+                                        threads=s.xgb_threads)
+    except NoRandomizedHistory as exc:
+        message = (f"no uplift model: {exc}. Targeting falls back to the rule-based ranking "
+                   f"(layer x churn type averages).")
+        context.log.warning(message)
+        return dg.MaterializeResult(metadata={**metadata, "targeting": "rule-based ranking",
+                                              "fallback_reason": message})
+    context.log.info(f"uplift model version {result.model_version} -> {result.alias}: "
+                     f"{result.reason}")
+    if result.dropped_variants:
+        context.log.warning(f"variants with too few rows left out: {result.dropped_variants}")
+    metadata.update({f"metric/{k}": float(v) for k, v in result.metrics.items()})
+    metadata.update({
+        "targeting": "uplift model",
+        "mlflow_run_id": result.run_id,
+        "registered_model": "recall_uplift",
+        "model_version": dg.MetadataValue.text(result.model_version),
+        "alias": result.alias, "promoted": result.promoted, "reason": result.reason,
+        "holdout": result.holdout,
+        "variants": dg.MetadataValue.json(result.variants),
+        "dropped_variants": dg.MetadataValue.json(result.dropped_variants),
+        "evaluation": markdown_table(result.evaluation, digits=5),
+        "mlflow_run": dg.MetadataValue.url(
+            _mlflow_link(platform, result.run_id, result.experiment_id)),
+    })
+    for name, path in result.plot_paths.items():
+        metadata[f"plot/{name}"] = embedded_png(path)
+    return dg.MaterializeResult(metadata=metadata)

@@ -5,19 +5,11 @@ import dagster as dg
 
 from orchestration.defs.partitions import CAMPAIGNS
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
-from orchestration.lib.metadata import embedded_png
+from orchestration.lib.metadata import embedded_png, markdown_table
 
 LAYER_COLUMNS = ("layer", "targeted_count", "control_count", "conversion_rate",
                  "conversion_uplift", "conversion_uplift_lower", "conversion_uplift_upper",
                  "incremental_gmv", "cost", "roi", "is_window_complete", "estimate_type")
-
-
-def _fmt(value) -> str:
-    import pandas as pd
-
-    if value is None or pd.isna(value):
-        return ""
-    return f"{value:,.3f}" if isinstance(value, float) else str(value)
 
 
 @dg.asset(deps=["recall_effect_by_layer", "recall_effect_six_months"], group_name="recall",
@@ -39,14 +31,10 @@ def campaign_effects(context: dg.AssetExecutionContext, platform: PlatformResour
     if layers.empty:
         raise dg.Failure(f"campaign {campaign!r} has no rows in marts.recall_effect_by_layer; "
                          "export the wave and rebuild the recall marts first")
-    table = "\n".join(["| " + " | ".join(LAYER_COLUMNS) + " |",
-                       "|" + "---|" * len(LAYER_COLUMNS)] +
-                      ["| " + " | ".join(_fmt(v) for v in row) + " |"
-                       for row in layers.itertuples(index=False)])
     complete = six[six["window_complete"]] if not six.empty else six
     metadata = {
         "campaign_id": campaign,
-        "effect_by_layer": dg.MetadataValue.md(table),
+        "effect_by_layer": markdown_table(layers),
         "targeted": int(layers["targeted_count"].sum()),
         "incremental_gmv_first_month": float(layers["incremental_gmv"].fillna(0).sum()),
         "six_month_months_complete": int(complete["month_number"].nunique()) if len(complete) else 0,
