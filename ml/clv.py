@@ -185,6 +185,14 @@ def expected_purchases(params: BGNBDParams, summary: pd.DataFrame, t: float) -> 
     return given_alive * _prob_alive(params, x, t_x, big_t)
 
 
+def expected_purchases_if_alive(params: BGNBDParams, summary: pd.DataFrame,
+                                t: float) -> np.ndarray:
+    """E[purchases in (T, T + t] | alive at T, x, t_x, T]: eq. 10 without the P(alive) factor,
+    the value of a customer who is (or is brought back) active."""
+    alive = prob_alive(params, summary)
+    return expected_purchases(params, summary, t) / np.maximum(alive, 1e-12)
+
+
 def prob_no_purchase(params: BGNBDParams, summary: pd.DataFrame, t: float) -> np.ndarray:
     """P(no purchase in (T, T + t] | x, t_x, T).
 
