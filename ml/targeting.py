@@ -45,6 +45,19 @@ def _costs(variants: Sequence[str], costs: Mapping[str, float]) -> np.ndarray:
     return np.array([float(costs[v]) for v in variants])
 
 
+def variant_costs(variants: Sequence[str], channel_costs: Mapping[str, float],
+                  default_channel: str = "email") -> dict[str, float]:
+    """Contact cost per variant from its channel: a variant is named `offer@channel`
+    (`default_channel` when it names none)."""
+    out = {}
+    for v in variants:
+        channel = v.split("@", 1)[1] if "@" in v else default_channel
+        if channel not in channel_costs:
+            raise ValueError(f"variant {v!r}: no contact cost for channel {channel!r}")
+        out[v] = float(channel_costs[channel])
+    return out
+
+
 def choose_variants(uplift: pd.DataFrame, value: pd.Series, costs: Mapping[str, float], *,
                     variants: Sequence[str], margin: float = 1.0,
                     budget: float | None = None) -> pd.DataFrame:

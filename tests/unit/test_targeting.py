@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.targeting import NO_CONTACT, choose_variants, realised_profit
+from ml.targeting import NO_CONTACT, choose_variants, realised_profit, variant_costs
 from ml.uplift import PLANTED_MATCH, GroupAverageUplift, make_assignments
 
 VARIANTS = ["coupon@email", "agent@phone"]
@@ -82,3 +82,10 @@ def test_on_planted_effects_the_oracle_bounds_the_layer_type_average():
               for name, u in (("oracle", truth), ("group", group), ("random", random))}
     assert profit["oracle"] >= profit["group"] > profit["random"], profit
     assert profit["group"] > 0.5 * profit["oracle"], profit
+
+
+def test_variant_costs_come_from_the_channel_in_the_variant_name():
+    costs = variant_costs(["coupon@sms", "content"], {"sms": 0.08, "email": 0.05})
+    assert costs == {"coupon@sms": 0.08, "content": 0.05}
+    with pytest.raises(ValueError, match="no contact cost for channel 'fax'"):
+        variant_costs(["coupon@fax"], {"sms": 0.08})
