@@ -70,8 +70,18 @@ def _variant_lines(rows) -> list[str]:
     return lines
 
 
+def targeting_line(m: dict) -> str:
+    """How the next wave is targeted: by the recall_uplift champion, or by the rule."""
+    if not m:
+        return ("Targeting: rule-based ranking (layer x churn type averages): no recall_uplift "
+                "champion yet, too little randomized history (see the recall_uplift asset)")
+    return (f"Targeting: recall_uplift v{m['version']} per customer (held-out mean Qini "
+            f"{m.get('mean_qini_model', float('nan')):.4f}, layer x type average "
+            f"{m.get('mean_qini_group_average', float('nan')):.4f}); see ml.recall_targeting")
+
+
 def render(env: Environment, settings: Settings, seconds: float) -> str:
-    from ml.registry import MODEL_NAME, RETURN_MODEL_NAME
+    from ml.registry import MODEL_NAME, RETURN_MODEL_NAME, UPLIFT_MODEL_NAME
     from ml.scoring import ACTIVE, LAPSED
 
     lines = [f"\nDone in {seconds:.0f}s. CHURN_HOME={env.home}", "", "Tables:"]
@@ -107,6 +117,7 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
     lines += _model_line(f"Champion {MODEL_NAME}", _champion_metrics(env, MODEL_NAME))
     lines += _model_line(f"Champion {RETURN_MODEL_NAME} (lapsed customers coming back)",
                          _champion_metrics(env, RETURN_MODEL_NAME))
+    lines.append(targeting_line(_champion_metrics(env, UPLIFT_MODEL_NAME)))
     active, lapsed = scored.get(ACTIVE, 0), scored.get(LAPSED, 0)
     lines.append(f"Scored: {active + lapsed:,} of {customers:,} customers ({active:,} active with a "
                  f"churn probability, {lapsed:,} lapsed with a chance of returning)")

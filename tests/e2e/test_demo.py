@@ -78,6 +78,7 @@ def test_effect_tables_cover_past_waves_and_six_months(demo_home):
 def test_summary_names_auc_uplift_and_ui(demo_home):
     _, out = demo_home
     assert "AUC" in out and "uplift" in out and "churn-recall ui" in out
+    assert "Targeting: " in out            # uplift model or, without one, the rule and why
 
 
 def test_crm_export_marks_control_do_not_contact(demo_home):

@@ -186,3 +186,40 @@ def recall_uplift(context: dg.AssetExecutionContext, platform: PlatformResource)
     for name, path in result.plot_paths.items():
         metadata[f"plot/{name}"] = embedded_png(path)
     return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(deps=["int_order_facts"], group_name="ml", kinds={"python", "duckdb"},
+          owners=[OWNER], pool=DUCKDB_POOL)
+def customer_lifetime_value(context: dg.AssetExecutionContext, platform: PlatformResource):
+    """Expected GMV over the next 6 and 12 months if the customer is active (BG/NBD purchase
+    counts and Gamma-Gamma spend, ml.lifetime_value), per customer with a paid order, written to
+    `ml.customer_lifetime_value`; checked on the last 7 complete months against today's rule
+    (pre-churn monthly GMV x 7) by mean absolute error."""
+    import pandas as pd
+
+    from ml.lifetime_value import DAYS_PER_MONTH, holdout_check, lifetime_values
+
+    with platform.connect(read_only=True) as con:
+        orders = con.execute("select customer_id, ordered_at, paid_gmv as gmv "
+                             "from intermediate.int_order_facts where is_paid").df()
+        as_of = con.execute("select as_of_date from intermediate.int_data_bounds").fetchone()[0]
+    as_of = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    values = lifetime_values(orders, as_of).assign(as_of_date=as_of.date())
+    metadata = {"customers": len(values),
+                "mean_expected_gmv_6m_if_active": float(values.expected_gmv_6m_if_active.mean())}
+    cutoff = as_of - pd.Timedelta(days=7 * DAYS_PER_MONTH + 1)
+    try:
+        check = holdout_check(orders, cutoff.normalize(), horizon_months=7)
+        metadata.update({"holdout_cutoff": dg.MetadataValue.text(f"{cutoff:%Y-%m-%d}"),
+                         "holdout_mae_model": check.mae_model, "holdout_mae_rule": check.mae_rule,
+                         "holdout_mae_ratio": check.ratio,
+                         "holdout_mae_model_if_active_buyers": check.mae_model_if_active,
+                         "holdout_mae_rule_buyers": check.mae_rule_buyers})
+        context.log.info(f"held-out 7 months from {cutoff:%Y-%m-%d}: MAE model "
+                         f"{check.mae_model:,.1f} vs rule {check.mae_rule:,.1f}")
+    except ValueError as exc:
+        context.log.warning(f"lifetime value not checked on held-out months: {exc}")
+        metadata["holdout_skipped"] = str(exc)
+    with platform.connect() as con:
+        metadata["dagster/row_count"] = replace_table(con, "ml", "customer_lifetime_value", values)
+    return dg.MaterializeResult(metadata=metadata)
