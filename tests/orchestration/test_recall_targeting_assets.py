@@ -173,3 +173,15 @@ def test_customer_lifetime_value_is_written_and_checked_on_held_out_months(churn
         values = con.execute("select * from ml.customer_lifetime_value").df()
     assert len(values) == meta["dagster/row_count"] == orders[orders.is_paid].customer_id.nunique()
     assert (values.expected_gmv_12m_if_active >= values.expected_gmv_6m_if_active).all()
+
+
+def test_customer_lifetime_value_without_repeat_buyers_is_skipped_with_the_reason(churn_home):
+    from orchestration.defs.ml.assets import customer_lifetime_value
+
+    orders = pd.DataFrame({"customer_id": ["a", "b"], "paid_gmv": [10.0, 20.0], "is_paid": True,
+                           "ordered_at": pd.to_datetime(["2025-01-02", "2025-02-03"])})
+    _write(churn_home, {"intermediate.int_order_facts": orders,
+                        "intermediate.int_data_bounds": pd.DataFrame(
+                            {"as_of_date": [pd.Timestamp("2025-06-30")]})})
+    meta = _run(churn_home, [customer_lifetime_value])["customer_lifetime_value"]
+    assert "no lifetime values" in meta["skipped"] and "pre-churn" in meta["skipped"]

@@ -204,7 +204,13 @@ def customer_lifetime_value(context: dg.AssetExecutionContext, platform: Platfor
                              "from intermediate.int_order_facts where is_paid").df()
         as_of = con.execute("select as_of_date from intermediate.int_data_bounds").fetchone()[0]
     as_of = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    values = lifetime_values(orders, as_of).assign(as_of_date=as_of.date())
+    try:
+        values = lifetime_values(orders, as_of).assign(as_of_date=as_of.date())
+    except ValueError as exc:   # too few repeat buyers to fit, or an infinite mean spend
+        message = (f"no lifetime values: {exc}. Targeting values customers by pre-churn "
+                   "monthly GMV x 7.")
+        context.log.warning(message)
+        return dg.MaterializeResult(metadata={"skipped": message})
     metadata = {"customers": len(values),
                 "mean_expected_gmv_6m_if_active": float(values.expected_gmv_6m_if_active.mean())}
     cutoff = as_of - pd.Timedelta(days=7 * DAYS_PER_MONTH + 1)
