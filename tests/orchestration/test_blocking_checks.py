@@ -82,11 +82,14 @@ def test_retraining_without_the_snapshots_in_the_run_is_still_blocked(churn_home
     on the current table, which stops the challenger in that run."""
     from orchestration.defs.dbt.checks import customer_snapshots_label_rate
     from orchestration.defs.jobs import LABEL_RATE, monthly_retraining
-    from orchestration.defs.ml.assets import churn_model, churn_scores, return_model
+    from orchestration.defs.ml.assets import (churn_model, churn_scores, recall_uplift,
+                                              return_model)
 
     graph = dg.Definitions(
         assets=[dg.AssetSpec("customer_snapshots"), dg.AssetSpec("lapsed_customer_snapshots"),
-                churn_model, return_model, churn_scores],
+                dg.AssetSpec("recall_uplift_training_rows"),
+                dg.AssetSpec("recall_uplift_campaigns"),
+                churn_model, return_model, churn_scores, recall_uplift],
         asset_checks=[customer_snapshots_label_rate],
         resources=build_resources(str(churn_home))).resolve_asset_graph()
     assert monthly_retraining.selection.resolve_checks(graph) == {LABEL_RATE}
