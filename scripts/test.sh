@@ -66,4 +66,5 @@ if [ "$SETUP_ONLY" -eq 1 ]; then
     say "set-up done (--setup-only: no test run)"
     exit 0
 fi
-exec "${UV[@]}" run pytest "$@"
+# --durations: the slowest setups and tests close the log (the suite's time budget is 20 min).
+exec "${UV[@]}" run pytest --durations=25 "$@"
