@@ -51,7 +51,7 @@ def run_seed(seed: int, rows: int, candidates: int, shares: list[float], learner
         budget = share * len(pool)
         profit = {name: realised_profit(
             choose_variants(u, pool["pre_churn_gmv"], costs, variants=variants, budget=budget),
-            truth, costs) for name, u in policies.items()}
+            truth) for name, u in policies.items()}
         out.append({"seed": seed, "budget_share": share, **profit,
                     "model_vs_oracle": profit["model"] / profit["oracle"],
                     "model_vs_average": profit["model"] / profit["layer_type_average"],

@@ -42,18 +42,24 @@ def _check(orders: pd.DataFrame) -> pd.DataFrame:
                          gmv=pd.to_numeric(orders["gmv"]).astype(float))
 
 
-def lifetime_values(orders: pd.DataFrame, as_of, horizons=HORIZONS) -> pd.DataFrame:
-    """Per customer with an order before as_of: prob_alive, and for each horizon h (months)
-    expected_gmv_<h>m_if_active and expected_gmv_<h>m (times P(alive))."""
-    orders = _check(orders)
-    summary, bg, gg = _fit(orders, pd.Timestamp(as_of))
+def _values(summary: pd.DataFrame, bg, gg, horizons) -> pd.DataFrame:
+    """prob_alive and, per horizon h (months), expected_gmv_<h>m_if_active and
+    expected_gmv_<h>m (times P(alive)), indexed by customer."""
     spend = clv.expected_spend(gg, summary)
     out = pd.DataFrame({"prob_alive": clv.prob_alive(bg, summary)}, index=summary.index)
     for h in horizons:
         if_active = clv.expected_purchases_if_alive(bg, summary, h * WEEKS_PER_MONTH) * spend
         out[f"expected_gmv_{h}m_if_active"] = if_active
         out[f"expected_gmv_{h}m"] = if_active * out["prob_alive"]
-    return out.reset_index()
+    return out
+
+
+def lifetime_values(orders: pd.DataFrame, as_of, horizons=HORIZONS) -> pd.DataFrame:
+    """Per customer with an order before as_of: prob_alive, and for each horizon h (months)
+    expected_gmv_<h>m_if_active and expected_gmv_<h>m (times P(alive))."""
+    orders = _check(orders)
+    summary, bg, gg = _fit(orders, pd.Timestamp(as_of))
+    return _values(summary, bg, gg, horizons).reset_index()
 
 
 def rule_value(orders: pd.DataFrame, end: pd.Timestamp, months: int) -> pd.Series:
@@ -91,14 +97,12 @@ def holdout_check(orders: pd.DataFrame, cutoff, horizon_months: int = 7) -> Hold
         raise ValueError(f"the orders end {orders['ordered_at'].max():%Y-%m-%d}, before the "
                          f"held-out {horizon_months} months after {cutoff:%Y-%m-%d} are complete")
     summary, bg, gg = _fit(orders, cutoff)
-    model = pd.Series(clv.expected_gmv(bg, gg, summary, horizon_months * WEEKS_PER_MONTH),
-                      index=summary.index)
+    values = _values(summary, bg, gg, (horizon_months,))
+    model = values[f"expected_gmv_{horizon_months}m"]
+    if_active = values[f"expected_gmv_{horizon_months}m_if_active"]
     held = orders[(orders["ordered_at"] >= cutoff) & (orders["ordered_at"] < end)]
     actual = held.groupby("customer_id")["gmv"].sum().reindex(summary.index, fill_value=0.0)
     rule = rule_value(orders, cutoff, horizon_months).reindex(summary.index, fill_value=0.0)
-    if_active = pd.Series(clv.expected_purchases_if_alive(bg, summary, horizon_months
-                                                          * WEEKS_PER_MONTH)
-                          * clv.expected_spend(gg, summary), index=summary.index)
     bought = actual > 0
     return HoldoutCheck(customers=len(summary), horizon_months=horizon_months,
                         mae_model=float(np.abs(model - actual).mean()),

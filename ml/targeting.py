@@ -107,10 +107,11 @@ def choose_variants(uplift: pd.DataFrame, value: pd.Series, costs: Mapping[str, 
     return out
 
 
-def realised_profit(selection: pd.DataFrame, true_uplift: pd.DataFrame,
-                    costs: Mapping[str, float], *, margin: float = 1.0) -> float:
-    """Planted incremental profit of the selected contacts: true uplift of the chosen variant x
-    value x margin - its cost, summed (true_uplift has `uplift_<variant>` columns)."""
+def realised_profit(selection: pd.DataFrame, true_uplift: pd.DataFrame, *,
+                    margin: float = 1.0) -> float:
+    """Planted incremental profit of the selected contacts (`choose_variants`' output): true
+    uplift of the chosen variant x value x margin - its contact cost, summed (true_uplift has
+    `uplift_<variant>` columns)."""
     chosen = selection[selection["is_selected"]]
     if chosen.empty:
         return 0.0
@@ -118,5 +119,5 @@ def realised_profit(selection: pd.DataFrame, true_uplift: pd.DataFrame,
     effects = uplift_columns(true_uplift.loc[chosen.index], variants)
     column = chosen["variant"].map({v: i for i, v in enumerate(variants)}).to_numpy()
     true_effect = effects[np.arange(len(chosen)), column]
-    cost = chosen["variant"].map(lambda v: float(costs[v])).to_numpy()
-    return float(np.sum(true_effect * chosen["expected_value"].to_numpy() * margin - cost))
+    return float(np.sum(true_effect * chosen["expected_value"].to_numpy() * margin
+                        - chosen["contact_cost"].to_numpy()))

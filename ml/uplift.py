@@ -439,31 +439,58 @@ class GroupAverageUplift:
         return pd.DataFrame(out, index=frame.index)
 
 
+@dataclass(frozen=True)
+class HeldOutScores:
+    """One variant's held-out rows (the variant's and the control's): who was treated, the
+    outcome, and each scorer's uplift score."""
+
+    variant: str
+    treated: np.ndarray
+    outcome: np.ndarray
+    scores: dict[str, np.ndarray]
+
+
+def held_out_scores(model: UpliftModel, train: pd.DataFrame, test: pd.DataFrame, *,
+                    outcome: str = "returned", variant: str = "variant",
+                    groups: tuple[str, ...] = GROUP_COLUMNS,
+                    seed: int = 0) -> list[HeldOutScores]:
+    """Per variant with held-out rows: the model's, the group-average baseline's (fitted on
+    `train`) and a random ranking's scores of the variant's and the control's rows."""
+    arms = _arms(test, variant, model.control)
+    ours = model.predict(test)
+    group = GroupAverageUplift(groups).fit(train, outcome=outcome, variant=variant,
+                                           control=model.control).predict(test)
+    out = []
+    for i, v in enumerate(model.variants):
+        keep = ((arms == v) | (arms == model.control)).to_numpy()
+        if not (arms == v).any():
+            continue
+        column = f"uplift_{v}"
+        out.append(HeldOutScores(
+            variant=v, treated=(arms[keep] == v).to_numpy(dtype=int),
+            outcome=test.loc[keep, outcome].to_numpy(),
+            scores={"model": ours.loc[keep, column].to_numpy(),
+                    "group_average": group.loc[keep, column].to_numpy()
+                    if column in group else np.zeros(int(keep.sum())),
+                    "random": random_scores(int(keep.sum()), seed + i)}))
+    return out
+
+
+def evaluation_table(held: Sequence[HeldOutScores]) -> pd.DataFrame:
+    """`uplift_metrics` of every scorer of every variant: one row per variant x scorer."""
+    return pd.DataFrame([{"variant": h.variant, "scorer": name, "rows": len(h.treated),
+                          **uplift_metrics(score, h.treated, h.outcome)}
+                         for h in held for name, score in h.scores.items()])
+
+
 def evaluate_against_baselines(model: UpliftModel, train: pd.DataFrame, test: pd.DataFrame, *,
                                outcome: str = "returned", variant: str = "variant",
                                groups: tuple[str, ...] = GROUP_COLUMNS,
                                seed: int = 0) -> pd.DataFrame:
     """Held-out metrics of the model, the group-average baseline (fitted on `train`) and random
     ranking, each variant against the pooled control. One row per variant x scorer."""
-    arms = _arms(test, variant, model.control)
-    ours = model.predict(test)
-    group = GroupAverageUplift(groups).fit(train, outcome=outcome, variant=variant,
-                                           control=model.control).predict(test)
-    rows = []
-    for i, v in enumerate(model.variants):
-        keep = (arms == v) | (arms == model.control)
-        if not (arms == v).any():
-            continue
-        treated = (arms[keep] == v).to_numpy(dtype=int)
-        y = test.loc[keep.to_numpy(), outcome].to_numpy()
-        scores = {"model": ours.loc[keep.to_numpy(), f"uplift_{v}"].to_numpy(),
-                  "group_average": group.loc[keep.to_numpy(), f"uplift_{v}"].to_numpy()
-                  if f"uplift_{v}" in group else np.zeros(int(keep.sum())),
-                  "random": random_scores(int(keep.sum()), seed + i)}
-        for name, score in scores.items():
-            rows.append({"variant": v, "scorer": name, "rows": int(keep.sum()),
-                         **uplift_metrics(score, treated, y)})
-    return pd.DataFrame(rows)
+    return evaluation_table(held_out_scores(model, train, test, outcome=outcome,
+                                            variant=variant, groups=groups, seed=seed))
 
 
 def qini_plot(scores: Mapping[str, np.ndarray], treated, outcome, path: Path, *,
@@ -574,7 +601,8 @@ def true_best_variant(frame: pd.DataFrame, variants: Iterable[str]) -> pd.Series
 
 __all__ = [
     "CONTROL", "DEFAULT_LEARNER", "GroupAverageUplift", "LEARNERS", "SYNTHETIC_FEATURES",
-    "UpliftModel", "auuc", "best_variant", "evaluate_against_baselines", "make_assignments",
+    "HeldOutScores", "UpliftModel", "auuc", "best_variant", "evaluate_against_baselines",
+    "evaluation_table", "held_out_scores", "make_assignments",
     "qini_coefficient", "qini_curve", "qini_plot", "random_scores", "true_best_variant",
     "uplift_at_k", "uplift_metrics",
 ]

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ml.features import FEATURE_NAMES
-from ml.uplift import CONTROL, UpliftModel, evaluate_against_baselines, qini_plot
+from ml.uplift import (CONTROL, HeldOutScores, UpliftModel, evaluate_against_baselines,
+                       evaluation_table, held_out_scores, qini_plot)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ OUTCOME = "is_converted"
 ARM_COLUMN = "uplift_arm"
 HOLDOUT_SHARE = 0.3
 SCORERS = ("model", "group_average", "random")
+PLOT_LABELS = {"group_average": "layer x type average"}
 
 
 class NoRandomizedHistory(ValueError):
@@ -176,8 +178,8 @@ def train_and_track_uplift(rows: pd.DataFrame, *, tracking_uri: str, artifact_ro
                         min_rows_per_arm=min_rows_per_arm)
     model.fit(train, features, outcome="returned", variant=ARM_COLUMN)
     test = test[test[ARM_COLUMN].isin([CONTROL, *model.variants])]
-    evaluation = evaluate_against_baselines(model, train, test, outcome="returned",
-                                            variant=ARM_COLUMN, seed=seed)
+    held = held_out_scores(model, train, test, outcome="returned", variant=ARM_COLUMN, seed=seed)
+    evaluation = evaluation_table(held)
     metrics = {"training_rows": float(len(train)), "held_out_rows": float(len(test)),
                "variants": float(len(model.variants))}
     for row in evaluation.itertuples():
@@ -207,7 +209,7 @@ def train_and_track_uplift(rows: pd.DataFrame, *, tracking_uri: str, artifact_ro
             evaluation.to_csv(tmp_dir / "evaluation.csv", index=False)
             mlflow.log_artifact(str(tmp_dir / "evaluation.csv"))
             if make_plots:
-                _qini_plots(model, train, test, tmp_dir / "plots", seed)
+                _qini_plots(held, tmp_dir / "plots")
                 if any((tmp_dir / "plots").glob("*.png")):
                     mlflow.log_artifacts(str(tmp_dir / "plots"), artifact_path="plots")
         plot_dir = local_path(mlflow.get_artifact_uri("plots"))
@@ -242,26 +244,11 @@ def train_and_track_uplift(rows: pd.DataFrame, *, tracking_uri: str, artifact_ro
                                 dropped_variants=dropped, plot_paths=plot_paths)
 
 
-def _qini_plots(model: UpliftModel, train: pd.DataFrame, test: pd.DataFrame, out_dir: Path,
-                seed: int) -> None:
+def _qini_plots(held: list[HeldOutScores], out_dir: Path) -> None:
     """One Qini plot per held-out variant: the model, the layer x type average and random."""
-    from ml.uplift import GroupAverageUplift, random_scores
-
     out_dir.mkdir(parents=True, exist_ok=True)
-    ours = model.predict(test)
-    group = GroupAverageUplift().fit(train, outcome="returned", variant=ARM_COLUMN,
-                                     control=CONTROL).predict(test)
-    arms = test[ARM_COLUMN]
-    for i, v in enumerate(model.variants):
-        keep = ((arms == v) | (arms == CONTROL)).to_numpy()
-        if not (arms == v).any():
-            continue
-        column = f"uplift_{v}"
-        scores = {"model": ours.loc[keep, column].to_numpy(),
-                  "layer x type average": (group.loc[keep, column].to_numpy()
-                                           if column in group else np.zeros(int(keep.sum()))),
-                  "random": random_scores(int(keep.sum()), seed + i)}
-        qini_plot(scores, (arms[keep] == v).to_numpy(dtype=int),
-                  test.loc[keep, "returned"].to_numpy(),
-                  out_dir / f"qini_{metric_key(v).replace('/', '_')}.png",
-                  title=f"Qini curve: {v} vs holdout")
+    for h in held:
+        qini_plot({PLOT_LABELS.get(name, name): score for name, score in h.scores.items()},
+                  h.treated, h.outcome,
+                  out_dir / f"qini_{metric_key(h.variant).replace('/', '_')}.png",
+                  title=f"Qini curve: {h.variant} vs holdout")

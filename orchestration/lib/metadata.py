@@ -27,3 +27,14 @@ def markdown_table(frame, digits: int = 3) -> dg.MetadataValue:
     lines += ["| " + " | ".join(_cell(v, digits) for v in row) + " |"
               for row in frame.itertuples(index=False)]
     return dg.MetadataValue.md("\n".join(lines))
+
+
+RULE_BASED = "rule-based ranking"
+
+
+def rule_based_fallback(context: dg.AssetExecutionContext, message: str,
+                        metadata: dict | None = None) -> dg.MaterializeResult:
+    """Targeting keeps the rule-based ranking: `message` (why) as a warning and as metadata."""
+    context.log.warning(message)
+    return dg.MaterializeResult(metadata={**(metadata or {}), "targeting": RULE_BASED,
+                                          "fallback_reason": message})

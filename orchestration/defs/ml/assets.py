@@ -6,7 +6,7 @@ import dagster as dg
 
 from ml.training_rows import LAPSED_SNAPSHOTS, SNAPSHOTS
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
-from orchestration.lib.metadata import embedded_png, markdown_table
+from orchestration.lib.metadata import embedded_png, markdown_table, rule_based_fallback
 from sources.warehouse import replace_table, table_exists
 
 
@@ -137,12 +137,10 @@ def recall_uplift(context: dg.AssetExecutionContext, platform: PlatformResource)
     with platform.connect(read_only=True) as con:
         if not (table_exists(con, "marts", "recall_uplift_training_rows")
                 and table_exists(con, "marts", "recall_uplift_campaigns")):
-            message = ("no uplift model: the recall marts (recall_uplift_training_rows) are not "
-                       "built yet. Targeting falls back to the rule-based ranking (layer x churn "
-                       "type averages).")
-            context.log.warning(message)
-            return dg.MaterializeResult(metadata={"targeting": "rule-based ranking",
-                                                  "fallback_reason": message})
+            return rule_based_fallback(
+                context, "no uplift model: the recall marts (recall_uplift_training_rows) are "
+                "not built yet. Targeting falls back to the rule-based ranking (layer x churn "
+                "type averages).")
         rows = con.execute("select * from marts.recall_uplift_training_rows").df()
         campaigns = con.execute(
             "select campaign_id, design, assigned_count, control_count, "
@@ -160,11 +158,9 @@ def recall_uplift(context: dg.AssetExecutionContext, platform: PlatformResource)
                                         min_rows_per_arm=s.uplift_min_rows_per_arm,
                                         threads=s.xgb_threads)
     except NoRandomizedHistory as exc:
-        message = (f"no uplift model: {exc}. Targeting falls back to the rule-based ranking "
-                   f"(layer x churn type averages).")
-        context.log.warning(message)
-        return dg.MaterializeResult(metadata={**metadata, "targeting": "rule-based ranking",
-                                              "fallback_reason": message})
+        return rule_based_fallback(
+            context, f"no uplift model: {exc}. Targeting falls back to the rule-based ranking "
+            f"(layer x churn type averages).", metadata)
     context.log.info(f"uplift model version {result.model_version} -> {result.alias}: "
                      f"{result.reason}")
     if result.dropped_variants:

@@ -7,7 +7,7 @@ stays in use, and the asset says so."""
 import dagster as dg
 
 from orchestration.defs.resources import DUCKDB_POOL, OWNER, PlatformResource
-from orchestration.lib.metadata import markdown_table
+from orchestration.lib.metadata import markdown_table, rule_based_fallback
 from sources.warehouse import replace_table, table_exists
 
 # The candidates with the features of their newest snapshot (active or lapsed) and their value.
@@ -52,11 +52,9 @@ def recall_targeting(context: dg.AssetExecutionContext, platform: PlatformResour
 
     s, env = platform.settings, platform.env.prepare()
     if not has_champion(UPLIFT_MODEL_NAME, tracking_uri=env.mlflow_uri):
-        message = ("no recall_uplift champion (see the recall_uplift asset): targeting stays "
-                   "with the rule-based ranking of recall_segments")
-        context.log.warning(message)
-        return dg.MaterializeResult(metadata={"targeting": "rule-based ranking",
-                                              "fallback_reason": message})
+        return rule_based_fallback(
+            context, "no recall_uplift champion (see the recall_uplift asset): targeting stays "
+            "with the rule-based ranking of recall_segments")
     with MlflowTracking(env.mlflow_uri).session():
         model = load_uplift_model(UPLIFT_CHAMPION_URI)
     with platform.connect(read_only=True) as con:
