@@ -24,6 +24,16 @@ import numpy as np
 import pandas as pd
 
 NO_CONTACT = "no_contact"
+# ml.recall_targeting's columns and pandas dtypes (recall_segments reads the table as a dbt
+# source, so it always exists: with no row when targeting falls back to the rule-based ranking).
+TARGETING_COLUMNS = {
+    "customer_id": "string", "layer": "string", "churn_type": "string",
+    "candidate_reason": "string", "return_probability_without_contact": "float64",
+    "variant": "string", "offer": "string", "offer_category": "string", "channel": "string",
+    "template": "string", "expected_uplift": "float64", "expected_value": "float64",
+    "contact_cost": "float64", "expected_profit": "float64", "is_selected": "bool",
+    "profit_rank": "int64",
+}
 
 
 def uplift_columns(uplift: pd.DataFrame, variants: Sequence[str]) -> np.ndarray:
@@ -38,11 +48,20 @@ def uplift_columns(uplift: pd.DataFrame, variants: Sequence[str]) -> np.ndarray:
     return values
 
 
-def _costs(variants: Sequence[str], costs: Mapping[str, float]) -> np.ndarray:
+def _costs(variants: Sequence[str], costs: Mapping[str, float] | pd.DataFrame,
+           index: pd.Index) -> np.ndarray:
+    """The (rows x variants) contact cost matrix: one cost per variant (a mapping), or one per
+    candidate and variant (a frame indexed like the candidates, a column per variant)."""
     missing = [v for v in variants if v not in costs]
     if missing:
         raise ValueError(f"no contact cost for variant(s) {missing}")
-    return np.array([float(costs[v]) for v in variants])
+    if isinstance(costs, pd.DataFrame):
+        matrix = costs.reindex(index)[list(variants)].to_numpy(dtype=float)
+        if np.isnan(matrix).any():
+            raise ValueError(f"{int(np.isnan(matrix).any(axis=1).sum())} candidate(s) have no "
+                             "contact cost for some variant")
+        return matrix
+    return np.tile(np.array([float(costs[v]) for v in variants]), (len(index), 1))
 
 
 def variant_costs(variants: Sequence[str], channel_costs: Mapping[str, float],
@@ -58,11 +77,13 @@ def variant_costs(variants: Sequence[str], channel_costs: Mapping[str, float],
     return out
 
 
-def choose_variants(uplift: pd.DataFrame, value: pd.Series, costs: Mapping[str, float], *,
+def choose_variants(uplift: pd.DataFrame, value: pd.Series,
+                    costs: Mapping[str, float] | pd.DataFrame, *,
                     variants: Sequence[str], margin: float = 1.0,
                     budget: float | None = None) -> pd.DataFrame:
     """Per candidate (the frames' index): the most profitable variant, its expected uplift,
-    value, cost and profit, whether it is selected under the budget, and its rank.
+    value, cost and profit, whether it is selected under the budget, and its rank. `costs`:
+    one contact cost per variant, or a frame of them per candidate (column per variant).
 
     Candidates with no positive profit get variant NO_CONTACT and are never selected;
     budget None selects every positive one.
@@ -74,12 +95,12 @@ def choose_variants(uplift: pd.DataFrame, value: pd.Series, costs: Mapping[str, 
     if not uplift.index.equals(value.index):
         raise ValueError("uplift and value must share the candidates' index")
     effects = uplift_columns(uplift, variants)
-    cost = _costs(variants, costs)
+    cost = _costs(variants, costs, uplift.index)
     v = value.to_numpy(dtype=float)
     if np.isnan(v).any() or (v < 0).any():
         raise ValueError(f"value must be known and non-negative; {int(np.isnan(v).sum())} "
                          f"missing, {int((v < 0).sum())} negative")
-    profit = effects * v[:, None] * margin - cost[None, :]
+    profit = effects * v[:, None] * margin - cost
     best = np.argmax(profit, axis=1)
     rows = np.arange(len(v))
     best_profit = profit[rows, best]
@@ -88,7 +109,7 @@ def choose_variants(uplift: pd.DataFrame, value: pd.Series, costs: Mapping[str, 
         "variant": np.where(positive, np.asarray(variants, dtype=object)[best], NO_CONTACT),
         "expected_uplift": effects[rows, best],
         "expected_value": v,
-        "contact_cost": np.where(positive, cost[best], 0.0),
+        "contact_cost": np.where(positive, cost[rows, best], 0.0),
         "expected_profit": best_profit,
     }, index=uplift.index)
     order = np.argsort(-best_profit, kind="stable")
@@ -97,9 +118,9 @@ def choose_variants(uplift: pd.DataFrame, value: pd.Series, costs: Mapping[str, 
     for i in order:
         if not positive[i]:
             break
-        if budget is None or spent + cost[best[i]] <= budget:
+        if budget is None or spent + cost[i, best[i]] <= budget:
             selected[i] = True
-            spent += cost[best[i]]
+            spent += cost[i, best[i]]
     out["is_selected"] = selected
     rank = np.empty(len(v), dtype=int)
     rank[order] = np.arange(1, len(v) + 1)

@@ -17,7 +17,8 @@ from sources.warehouse import transaction
 
 EXPORT_COLUMNS = ("customer_id", "campaign_id", "wave_number", "layer", "arm", "variant",
                   "offer", "offer_category", "channel", "template", "reason_1", "reason_2",
-                  "reason_3", "churn_cause", "expected_gain", "is_do_not_contact")
+                  "reason_3", "churn_cause", "targeting_method", "expected_uplift",
+                  "expected_value", "expected_profit", "is_do_not_contact")
 CRM_FORMATS = ("csv", "parquet")
 
 # The wave starts on its planned day ($starts_on) or else the day after the newest raw record

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ml.targeting import TARGETING_COLUMNS
 from orchestration.environment import DBT_PROJECT_DIR
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
@@ -23,8 +24,15 @@ CORE_MODELS = ("+customer_snapshots", "+lapsed_customer_snapshots", "+customer_l
                "+customer_value",
                "+cohort_retention", "+churn_rates", "+int_campaign_exposure")
 # The recall marts (and the seeds they read); they also read ml.churn_scores, which the
-# pipeline writes from the model: the test warehouses get a deterministic one (add_churn_scores).
+# pipeline writes from the model: the test warehouses get a deterministic one (add_churn_scores),
+# and ml.recall_targeting, empty.
 RECALL_MODELS = ("+recall_segments", "+recall_dashboard", "+recall_effect_six_months")
+
+# The empty ml.recall_targeting the recall_targeting asset writes without an uplift champion
+# (recall_segments then keeps its rule-based ranking).
+_SQL_TYPES = {"string": "varchar", "float64": "double", "bool": "boolean", "int64": "bigint"}
+EMPTY_TARGETING_SQL = "create or replace table ml.recall_targeting ({});".format(
+    ", ".join(f"{c} {_SQL_TYPES[t]}" for c, t in TARGETING_COLUMNS.items()))
 
 # Every customer scored, deterministically from the id: a fifth lapsed (scored by the return
 # model), probabilities spread over [0, 1) so some active customers are at risk.
@@ -53,8 +61,8 @@ select
     reason as churn_cause,
     'fixture' as model_version,
     timestamp '2026-01-01 00:00:00' as scored_at
-from scored
-"""
+from scored;
+""" + EMPTY_TARGETING_SQL
 
 
 def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.CompletedProcess:
@@ -96,7 +104,8 @@ def simulate(path: Path, customers: int = 300, months: int = 8, seed: int = 7) -
 
 
 def add_churn_scores(path: Path) -> Path:
-    """A deterministic ml.churn_scores in the warehouse at `path` (CHURN_SCORES_SQL)."""
+    """A deterministic ml.churn_scores and an empty ml.recall_targeting (no uplift champion) in
+    the warehouse at `path` (CHURN_SCORES_SQL)."""
     con = duckdb.connect(str(path))
     try:
         con.execute(CHURN_SCORES_SQL)

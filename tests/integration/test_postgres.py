@@ -9,9 +9,9 @@ One throwaway server (Debian's `postgresql` binaries, see conftest.py) holds thr
 A small simulated shop runs through the pipeline (`churn-recall materialize`, stages raw, dbt,
 ml, recall) with the Dagster instance and MLflow on PostgreSQL; the warehouse of that run is the
 DuckDB file (the Python assets read and write DuckDB). Then the same raw tables (and the
-pipeline's ml.churn_scores) are copied into PostgreSQL, every dbt model, data test and unit test
-is built there with `dbt build --target postgres`, and each model's rows are compared with the
-pipeline's DuckDB tables.
+pipeline's ml.churn_scores and ml.recall_targeting) are copied into PostgreSQL, every dbt model,
+data test and unit test is built there with `dbt build --target postgres`, and each model's rows
+are compared with the pipeline's DuckDB tables.
 """
 
 from __future__ import annotations
@@ -120,12 +120,14 @@ def deployment(postgres, tmp_path_factory, dbt_manifest):
     _run([sys.executable, "-m", "orchestration.cli", "materialize", *stage_args],
          env, REPO_ROOT, "churn-recall materialize on the PostgreSQL instance")
 
-    # The same raw rows (after the raw stage) and the pipeline's scores into PostgreSQL.
+    # The same raw rows (after the raw stage) and the pipeline's scores and targeting into
+    # PostgreSQL.
     con = postgres.connect("warehouse")
     try:
         with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as duck:
             copy_raw(duck, con, work)
             copy_as_is(duck, con, "ml", "churn_scores", work)
+            copy_as_is(duck, con, "ml", "recall_targeting", work)
     finally:
         con.close()
 

@@ -114,13 +114,21 @@ def test_recall_targeting_picks_each_candidates_most_profitable_variant(churn_ho
 
     assert _materialize(churn_home, _training_rows(4000))["alias"] == "champion"
     snapshots = make_snapshots(600, 1, seed=9)
-    candidates = pd.DataFrame({
-        "customer_id": snapshots.customer_id, "operating_layer": "base",
-        "churn_type": "price_sensitive", "candidate_reason": "churned",
-        "pre_churn_monthly_gmv": np.linspace(10, 200, len(snapshots))})
-    _write(churn_home, {"marts.customer_snapshots": snapshots,
-                        "marts.lapsed_customer_snapshots": snapshots.head(0),
-                        "marts.recall_candidates": candidates})
+    candidates = snapshots.drop(columns=["snapshot_date", "is_churned_label"]).assign(
+        layer="base", churn_type="price_sensitive", candidate_reason="churned",
+        pre_churn_monthly_gmv=np.linspace(10, 200, len(snapshots)),
+        feature_population="active")
+    # per-customer reach: the first 50 candidates get the coupon through the agent only (cost
+    # 1,000: never worth it), everyone else by email
+    reach = pd.DataFrame([
+        {"customer_id": c, "variant": v, "offer": v.split("@")[0], "offer_category": None,
+         "channel": "agent" if (i < 50 and v.startswith("generic")) else "email",
+         "template": "default",
+         "contact_cost": 1000.0 if (i < 50 and v.startswith("generic")) else 0.05}
+        for i, c in enumerate(candidates.customer_id)
+        for v in ("generic_coupon@email", "content@email")])
+    _write(churn_home, {"marts.recall_candidate_features": candidates,
+                        "marts.recall_candidate_variants": reach})
     meta = _run(churn_home, [recall_targeting], {"recall_budget": 5.0})["recall_targeting"]
     assert meta["targeting"] == "uplift model"
     assert meta["value_source"] == "pre-churn GMV x 7"
@@ -135,7 +143,13 @@ def test_recall_targeting_picks_each_candidates_most_profitable_variant(churn_ho
     # variant with an effect) is their choice and their expected uplift is the higher one
     promo = out.merge(snapshots[["customer_id", "promo_views_1m"]], on="customer_id")
     many = promo.promo_views_1m > promo.promo_views_1m.median()
-    assert (promo.variant[many] == "generic_coupon@email").mean() > 0.9
+    by_agent = promo.customer_id.isin(candidates.customer_id.head(50))
+    assert (promo.variant[many & ~by_agent] == "generic_coupon@email").mean() > 0.9
+    # the coupon reaches the first 50 through the agent only: never worth its cost
+    assert not (promo.variant[by_agent] == "generic_coupon@email").any()
+    # the chosen variant's channel and offer for that customer travel with it
+    coupon = out[out.variant == "generic_coupon@email"]
+    assert (coupon.channel == "email").all() and (coupon.offer == "generic_coupon").all()
     assert promo.expected_uplift[many].mean() > 2 * promo.expected_uplift[~many].mean()
     # nobody left out was more profitable than someone contacted at the same cost
     skipped = out[~out.is_selected & (out.expected_profit > 0)]
@@ -146,12 +160,19 @@ def test_recall_targeting_picks_each_candidates_most_profitable_variant(churn_ho
 
 
 def test_recall_targeting_without_a_champion_keeps_the_rule_based_ranking(churn_home):
+    import duckdb
+
+    from ml.targeting import TARGETING_COLUMNS
     from orchestration.defs.recall.targeting import recall_targeting
 
     Environment(churn_home).prepare()
     meta = _run(churn_home, [recall_targeting])["recall_targeting"]
     assert meta["targeting"] == "rule-based ranking"
     assert "no recall_uplift champion" in meta["fallback_reason"]
+    # the table recall_segments reads exists, with no row: the rule-based ranking applies
+    with duckdb.connect(str(Environment(churn_home).warehouse), read_only=True) as con:
+        out = con.execute("select * from ml.recall_targeting").df()
+    assert out.empty and list(out.columns) == list(TARGETING_COLUMNS)
 
 
 def test_customer_lifetime_value_is_written_and_checked_on_held_out_months(churn_home, tmp_path):

@@ -27,7 +27,8 @@ def _segments(con) -> None:
             ("c3", "treatment", "core", "agent")]
     frame = pd.DataFrame([{c: None for c in EXPORT_COLUMNS} | {
         "customer_id": cid, "campaign_id": CID, "wave_number": 1, "layer": layer, "arm": arm,
-        "offer": "generic_coupon", "channel": channel, "expected_gain": 1.5,
+        "offer": "generic_coupon", "channel": channel, "targeting_method": "uplift_model",
+        "expected_uplift": 0.1, "expected_value": 30.0, "expected_profit": 1.5,
         "is_do_not_contact": arm == "control", "churn_type": "silent",
         "variant": f"v_{channel}", "template": "default", "campaign_kind": "wave",
         "parent_campaign_id": None}

@@ -1,8 +1,13 @@
-"""dbt models as Dagster assets: the churn marts (group `dbt`) and the recall marts (`recall`).
+"""dbt models as Dagster assets, three selections around the Python assets they read:
 
-The recall models read `churn_scores`, a Python asset, so they are a second dbt selection that
-runs after scoring. Every run passes the effective settings as dbt vars; dbt unit tests run in
-pytest (tests/dbt), not on every materialization.
+- `churn_marts` (group `dbt`): staging, intermediate and the churn marts;
+- `recall_marts` (`recall`): the recall marts, after `churn_scores` (a Python asset) scored
+  every customer;
+- `recall_wave` (`recall`): `recall_segments`, the wave to send, after `recall_targeting` (a
+  Python asset reading `recall_marts`' candidates) chose each candidate's variant.
+
+Every run passes the effective settings as dbt vars; dbt unit tests run in pytest (tests/dbt),
+not on every materialization.
 """
 
 import json
@@ -17,6 +22,7 @@ from orchestration.lib.dbt_manifest import require_manifest
 from orchestration.lib.translator import ChurnDbtTranslator
 
 RECALL_SELECTION = "path:models/marts/recall"
+WAVE_SELECTION = "recall_segments"
 # Tests on the largest staging views that re-prove what is already guaranteed upstream (keys,
 # references and allowed values by the blocking raw contract suites; coalesced flags by the
 # staging SQL). Each rescans every raw event: 140 s of a 580 s build at 1M customers. They still
@@ -46,10 +52,21 @@ def churn_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 
 @dbt_assets(manifest=MANIFEST, select=RECALL_SELECTION,
-            exclude=COVERED_UPSTREAM,
+            exclude=f"{WAVE_SELECTION} {COVERED_UPSTREAM}",
             dagster_dbt_translator=ChurnDbtTranslator(), project=dbt_project,
             name="recall_marts", pool=DUCKDB_POOL)
 def recall_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                  platform: PlatformResource):
-    """Recall candidates, segments with holdout arms, and the effect-tracking tables."""
+    """Recall candidates and their features, the campaign plan, triggers and the
+    effect-tracking tables."""
+    yield from _build(context, dbt, platform)
+
+
+@dbt_assets(manifest=MANIFEST, select=WAVE_SELECTION, exclude=COVERED_UPSTREAM,
+            dagster_dbt_translator=ChurnDbtTranslator(), project=dbt_project,
+            name="recall_wave", pool=DUCKDB_POOL)
+def recall_wave(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                platform: PlatformResource):
+    """recall_segments: the wave to send, with its holdout arms, per-customer targeting (the
+    recall_targeting asset) or the rule-based ranking."""
     yield from _build(context, dbt, platform)

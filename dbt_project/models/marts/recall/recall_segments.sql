@@ -9,9 +9,16 @@
       (macros/domain.sql recall_channel, var layer_channels), plus the layer's companion channel
       from the seed (core: an email besides the agent), both paid at the cost_<channel>
       settings;
-    - expected gain: uplift learned from past randomized waves of the same layer and churn type,
-      else of the same layer, x value if recalled - cost; the budget cut keeps the best gains
-      whose cumulative cost fits recall_budget;
+    - expected profit (rule-based ranking): uplift learned from past randomized waves of the same
+      layer and churn type, else of the same layer, x value if recalled (pre-churn monthly GMV x
+      (1 + effect_months)) x gross_margin - cost; the budget cut keeps the best profits whose
+      cumulative cost fits recall_budget;
+    - per-customer targeting (issue #16): when ml.recall_targeting has rows (the recall_targeting
+      asset with a recall_uplift champion), only its selected candidates are sent, each with its
+      most profitable variant (offer, channel, template, cost from recall_candidate_variants)
+      and the model's expected uplift, lifetime value and profit; the asset already cut them at
+      the budget. An empty ml.recall_targeting (no champion) keeps the rule-based ranking;
+      targeting_method says which applied;
     - holdout arm: customers of each layer ordered by a hash of campaign and customer, the first
       round(layer size x holdout_share) in control (deterministic, stratified by layer);
     - the layer's minimum detectable effect (macros/recall_stats.sql) at the control conversion
@@ -41,6 +48,12 @@ with
 all_candidates as (
 
     select * from {{ ref('recall_candidates') }}
+
+),
+
+targeting as (
+
+    select * from {{ source('ml', 'recall_targeting') }}
 
 ),
 {%- if wave %}
@@ -89,7 +102,18 @@ pilot_winner as (
 
 candidates as (
 
-    select all_candidates.*
+    select
+        all_candidates.*,
+        cast(null as {{ dbt.type_string() }}) as targeted_variant,
+        cast(null as {{ dbt.type_string() }}) as targeted_offer,
+        cast(null as {{ dbt.type_string() }}) as targeted_offer_category,
+        cast(null as {{ dbt.type_string() }}) as targeted_channel,
+        cast(null as {{ dbt.type_string() }}) as targeted_template,
+        cast(null as {{ type_double() }}) as targeted_uplift,
+        cast(null as {{ type_double() }}) as targeted_value,
+        cast(null as {{ type_double() }}) as targeted_cost,
+        cast(null as {{ type_double() }}) as targeted_profit
+
     from all_candidates
     inner join wave_types
         on all_candidates.churn_type = wave_types.churn_type
@@ -108,7 +132,24 @@ candidates as (
 
 candidates as (
 
-    select * from all_candidates
+    select
+        all_candidates.*,
+        targeting.variant as targeted_variant,
+        targeting.offer as targeted_offer,
+        targeting.offer_category as targeted_offer_category,
+        targeting.channel as targeted_channel,
+        targeting.template as targeted_template,
+        targeting.expected_uplift as targeted_uplift,
+        targeting.expected_value as targeted_value,
+        targeting.contact_cost as targeted_cost,
+        targeting.expected_profit as targeted_profit
+
+    from all_candidates
+    left join targeting
+        on all_candidates.customer_id = targeting.customer_id
+        and targeting.is_selected
+    where not exists (select 1 from targeting as any_targeting)
+        or targeting.customer_id is not null
 
 ),
 {%- endif %}
@@ -240,19 +281,25 @@ offered as (
 
     select
         waved.*,
-        cast(null as {{ dbt.type_string() }}) as variant,
-        'default' as template,
+        waved.targeted_variant as variant,
+        coalesce(waved.targeted_template, 'default') as template,
         case
+            when waved.targeted_variant is not null then waved.targeted_offer
             when layer_offers.is_offer_fixed or waved.wave_offer is null then layer_offers.offer
             else waved.wave_offer
         end as offer,
         case
+            when waved.targeted_variant is not null then waved.targeted_offer_category
             when layer_offers.offer_names_category
                 and (layer_offers.is_offer_fixed or waved.wave_offer is null)
                 then waved.top_category
         end as offer_category,
-        {{ recall_channel('waved.layer', 'waved.preferred_channel') }} as channel,
-        nullif(layer_offers.companion_channel, '') as companion_channel
+        coalesce(waved.targeted_channel,
+                 {{ recall_channel('waved.layer', 'waved.preferred_channel') }}) as channel,
+        case
+            when waved.targeted_variant is null
+                then nullif(layer_offers.companion_channel, '')
+        end as companion_channel
 
     from waved
     inner join layer_offers
@@ -265,12 +312,14 @@ valued as (
 
     select
         offered.*,
-        {{ channel_cost('offered.channel') }} + {{ channel_cost('offered.companion_channel') }}
-            as cost_per_contact,
-        coalesce(past_uplift_by_type.prior_uplift, past_uplift_by_layer.prior_uplift, 0)
-            as expected_uplift,
-        coalesce(offered.pre_churn_monthly_gmv, 0)
-            * (1 + {{ var('effect_months') }}) * {{ var('gross_margin') }} as value_if_recalled
+        coalesce(offered.targeted_cost,
+                 {{ channel_cost('offered.channel') }}
+                 + {{ channel_cost('offered.companion_channel') }}) as cost_per_contact,
+        coalesce(offered.targeted_uplift, past_uplift_by_type.prior_uplift,
+                 past_uplift_by_layer.prior_uplift, 0) as expected_uplift,
+        coalesce(offered.targeted_value,
+                 coalesce(offered.pre_churn_monthly_gmv, 0) * (1 + {{ var('effect_months') }}))
+            as expected_value
 
     from offered
     left join past_uplift_by_type
@@ -285,11 +334,17 @@ ranked as (
 
     select
         *,
-        expected_uplift * value_if_recalled - cost_per_contact as expected_gain,
-        sum(cost_per_contact) over (
-            order by expected_uplift * value_if_recalled - cost_per_contact desc, customer_id
+        coalesce(targeted_profit,
+                 expected_uplift * expected_value * {{ var('gross_margin') }} - cost_per_contact)
+            as expected_profit,
+        {#- fixed-point: a cost column of doubles (the model's) must not lose an exact fit #}
+        cast(sum(cost_per_contact) over (
+            order by coalesce(targeted_profit,
+                              expected_uplift * expected_value * {{ var('gross_margin') }}
+                              - cost_per_contact) desc,
+                     customer_id
             rows between unbounded preceding and current row
-        ) as cumulative_cost
+        ) as {{ dbt.type_numeric() }}) as cumulative_cost
 
     from valued
 
@@ -302,7 +357,9 @@ within_budget as (
         '{{ var("campaign_id") }}' as campaign_id
 
     from ranked
-    where cumulative_cost <= {{ budget }}
+    {#- the uplift model's selection already fits the budget (ml.targeting.choose_variants) #}
+    where targeted_variant is not null
+        or cumulative_cost <= {{ budget }}
 
 ),
 
@@ -384,8 +441,17 @@ final as (
         armed.churn_probability,
         armed.annual_gmv,
         armed.pre_churn_monthly_gmv,
+        {%- if wave %}
+        'campaign_plan' as targeting_method,
+        {%- else %}
+        case
+            when armed.targeted_variant is not null then 'uplift_model'
+            else 'rule_based'
+        end as targeting_method,
+        {%- endif %}
         armed.expected_uplift,
-        armed.expected_gain,
+        armed.expected_value,
+        armed.expected_profit,
         layer_arms.n_treatment as layer_treatment_count,
         layer_arms.n_control as layer_control_count,
         layer_power.minimum_detectable_effect as layer_minimum_detectable_effect,

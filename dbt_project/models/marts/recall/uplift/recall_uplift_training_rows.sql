@@ -6,10 +6,7 @@
     see only data strictly before its date, so nothing at or after the assignment leaks in.
     A customer with no snapshot on or before the assignment (signed up after the last one, or
     before the first snapshot date) is left out.
-    The feature columns are the snapshot marts' columns (customer_snapshots.yml's shared list)
-    less the key (customer_id, snapshot_date: here feature_snapshot_date) and is_churned_label,
-    the churn label, which reads data after the snapshot; tests/dbt/test_uplift_training_rows.py
-    keeps the two lists equal. -#}
+    The feature columns are macro snapshot_feature_columns (macros/snapshot_features.sql). -#}
 with
 
 outcomes as (
@@ -24,33 +21,9 @@ uplift_campaigns as (
 
 ),
 
-active_snapshots as (
-
-    select * from {{ ref('customer_snapshots') }}
-
-),
-
-lapsed_snapshots as (
-
-    select * from {{ ref('lapsed_customer_snapshots') }}
-
-),
-
 snapshots as (
 
-    select
-        'active' as feature_population,
-        active_snapshots.*
-
-    from active_snapshots
-
-    union all
-
-    select
-        'lapsed' as feature_population,
-        lapsed_snapshots.*
-
-    from lapsed_snapshots
+    {{ stacked_snapshots() }}
 
 ),
 
@@ -101,52 +74,7 @@ final as (
         cast({{ days_between('latest_snapshots.feature_snapshot_date',
                              'training_assignments.assigned_at') }} as {{ dbt.type_int() }})
             as feature_age_days,
-        snapshots.tenure_days,
-        snapshots.days_since_last_interaction,
-        snapshots.days_since_last_order,
-        snapshots.visits_per_week_1m,
-        snapshots.visits_per_week_3m,
-        snapshots.visit_trend,
-        snapshots.recent_visits,
-        snapshots.visits_per_week_12m,
-        snapshots.visit_overdue_ratio,
-        snapshots.silence_before_last_interaction_days,
-        snapshots.days_since_churn_return,
-        snapshots.active_days_1m,
-        snapshots.views_1m,
-        snapshots.reviews_3m,
-        snapshots.add_to_cart_1m,
-        snapshots.add_to_cart_per_visit_1m,
-        snapshots.cart_without_order_ratio_1m,
-        snapshots.promo_views_1m,
-        snapshots.promo_views_per_visit_1m,
-        snapshots.searches_1m,
-        snapshots.competitor_searches_1m,
-        snapshots.competitor_search_share_3m,
-        snapshots.orders_1m,
-        snapshots.orders_3m,
-        snapshots.orders_12m,
-        snapshots.gmv_1m,
-        snapshots.gmv_3m,
-        snapshots.gmv_12m,
-        snapshots.aov_12m,
-        snapshots.spend_trend,
-        snapshots.discount_share_12m,
-        snapshots.coupon_order_share_12m,
-        snapshots.returns_12m,
-        snapshots.avg_delivery_days_3m,
-        snapshots.late_deliveries_3m,
-        snapshots.complaints_3m,
-        snapshots.complaints_12m,
-        snapshots.inquiries_3m,
-        snapshots.avg_first_response_minutes_3m,
-        snapshots.avg_satisfaction_3m,
-        snapshots.category_breadth_3m,
-        snapshots.tier_rank,
-        snapshots.days_to_tier_expiry,
-        snapshots.referrals_12m,
-        snapshots.tier,
-        snapshots.region
+        {{ select_snapshot_features('snapshots') }}
 
     from training_assignments
     inner join latest_snapshots
