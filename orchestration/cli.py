@@ -343,14 +343,53 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """Build the marketing report from the warehouse (no Dagster), print its path, open it."""
+    from orchestration.report import build_report, reports_dir
+    from sources import warehouse
+
+    env = _env(args)
+    settings, _ = _settings(env, args)
+    _require_warehouse(env)
+    started = time.perf_counter()
+    with warehouse.connect(env.warehouse, read_only=True,
+                           memory_limit=settings.duckdb_memory_limit) as con:
+        result = build_report(con, reports_dir(env.home), exports_dir=env.exports,
+                              budget=settings.recall_budget)
+    _say(f"Report: {result.index}  ({len(result.pages)} pages, {len(result.campaigns)} "
+         f"campaigns, {result.early_warning_rows} customers newly at risk; "
+         f"{time.perf_counter() - started:.1f}s)")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(result.index.as_uri())
+    return 0
+
+
+def _ensure_report(env: Environment) -> Path:
+    """The reports folder for `churn-recall ui`: built once when there is a warehouse but no
+    report yet (the `recall_report` asset refreshes it)."""
+    from orchestration.report import build_report, reports_dir
+    from sources import warehouse
+
+    folder = reports_dir(env.home)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "index.html").exists() and env.warehouse.exists():
+        with warehouse.connect(env.warehouse, read_only=True) as con:
+            build_report(con, folder, exports_dir=env.exports)
+    return folder
+
+
 def cmd_ui(args) -> int:
-    """Dagster (webserver + daemon) and MLflow, each in its own process group; on exit (Ctrl-C,
-    SIGTERM, or either server dying) both whole groups are stopped, children included."""
+    """Dagster (webserver + daemon), MLflow and the report's static server, each in its own
+    process group; on exit (Ctrl-C, SIGTERM, or any server dying) every whole group is
+    stopped, children included."""
     import signal
 
     from orchestration.lib import ui_processes as ui
 
     env = _env(args)
+    report_dir = _ensure_report(env)
     child_env = ui.child_env()
     # MLflow's job runner (huey consumers) serves GenAI features this project does not use;
     # set MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true to have it back.
@@ -366,6 +405,7 @@ def cmd_ui(args) -> int:
                    "--default-artifact-root", env.artifact_root.as_uri(),
                    "--host", host, "--port", str(args.mlflow_port),
                    "--workers", str(args.mlflow_workers)],
+        "report": ui.static_server_command(report_dir, host, args.report_port),
     }
 
     def _stop(signum, frame):
@@ -376,18 +416,24 @@ def cmd_ui(args) -> int:
     previous = {sig: signal.signal(sig, _stop)
                 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     procs = {}
+    # The report server logs every request: to a file, not the terminal.
+    (env.home / "logs").mkdir(parents=True, exist_ok=True)
+    report_log = open(env.home / "logs" / "report-server.log", "ab")  # noqa: SIM115
     try:
         for name, cmd in commands.items():
-            procs[name] = ui.start_group(cmd, env=child_env, cwd=env.home)
+            output = {"stdout": report_log, "stderr": report_log} if name == "report" else {}
+            procs[name] = ui.start_group(cmd, env=child_env, cwd=env.home, **output)
         _say(f"Dagster UI: http://{host}:{args.dagster_port}  (webserver + daemon, "
              f"DAGSTER_HOME={env.dagster_home})")
         _say(f"MLflow UI:  http://{host}:{args.mlflow_port}  (tracking {env.mlflow_uri})")
-        _say(f"Process groups: dagster {procs['dagster'].pid}, mlflow {procs['mlflow'].pid}. "
-             "Ctrl-C stops both.")
+        _say(f"Report:     http://{host}:{args.report_port}/index.html  (marketing report, "
+             f"{report_dir})")
+        _say(f"Process groups: dagster {procs['dagster'].pid}, mlflow {procs['mlflow'].pid}, "
+             f"report {procs['report'].pid}. Ctrl-C stops them all.")
         while all(p.poll() is None for p in procs.values()):
             time.sleep(1)
         dead = [n for n, p in procs.items() if p.poll() is not None]
-        _say(f"{', '.join(dead)} exited; stopping the other one.")
+        _say(f"{', '.join(dead)} exited; stopping the others.")
     except KeyboardInterrupt:
         pass
     finally:
@@ -400,6 +446,7 @@ def cmd_ui(args) -> int:
                     _say(f"{name} did not stop within {args.stop_timeout:.0f}s of SIGTERM: "
                          "killed.")
         finally:
+            report_log.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     _say("Stopped.")
@@ -544,11 +591,18 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--mlflow-port", type=int, default=5000)
     ui.add_argument("--mlflow-workers", type=int, default=1,
                     help="MLflow server worker processes (one is plenty for one user)")
+    ui.add_argument("--report-port", type=int, default=8050,
+                    help="port of the marketing report's static server")
     ui.add_argument("--host", default="127.0.0.1",
                     help="bind address (MLflow may then need --allowed-hosts)")
     ui.add_argument("--stop-timeout", type=float, default=20.0,
                     help="seconds to wait after SIGTERM before SIGKILL of each process group")
     ui.set_defaults(func=cmd_ui)
+
+    report = with_set(sub.add_parser("report", help="build the marketing report "
+                                                    "(CHURN_HOME/reports) from the warehouse"))
+    report.add_argument("--open", action="store_true", help="open it in the web browser")
+    report.set_defaults(func=cmd_report)
 
     docs = with_set(sub.add_parser("docs", help="generate the dbt docs and serve them"))
     docs.add_argument("--port", type=int, default=8080)

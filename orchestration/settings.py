@@ -129,7 +129,9 @@ DOCS: dict[str, str] = {
     "high_value_gmv_percentile": "High-value double filter: annual GMV percentile.",
     "high_value_frequency_percentile": "High-value double filter: repurchase frequency percentile.",
     "advanced_frequency_percentile": "Advanced layer: used to buy often (frequency percentile).",
-    "at_risk_score_threshold": "Churn score above which an active customer is a recall candidate.",
+    "at_risk_score_threshold": "Churn score from which an active customer is at risk: a recall "
+                               "candidate, and on the report's early-warning list when not at "
+                               "risk in the previous scoring run.",
     "holdout_share": "Control (holdout) share of every layer in a recall wave.",
     "first_month_days": "Length of the first-month effect window after a recall touch.",
     "effect_months": "Months tracked after the first month.",

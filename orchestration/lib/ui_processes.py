@@ -6,6 +6,8 @@ spawns children of its own: `dagster dev` starts the webserver, the daemon and a
 those children behind (still holding ports, and for the code server possibly the DuckDB file),
 so stopping always signals the whole group: SIGTERM, then SIGKILL after a grace period.
 
+The report server is Python's `http.server` over CHURN_HOME/reports, a group like the others.
+
 Also the readiness probes the CLI and the browser tests share: Dagster's `/server_info` and its
 GraphQL `locationStatusesOrError`, and a plain HTTP probe for MLflow / dbt docs.
 """
@@ -50,6 +52,12 @@ query {
   }
 }
 """
+
+
+def static_server_command(directory: str | os.PathLike, host: str, port: int) -> list[str]:
+    """A plain static file server for `directory` (the marketing report): Python's http.server."""
+    return [sys.executable, "-m", "http.server", str(port), "--bind", host,
+            "--directory", str(directory)]
 
 
 def child_env(base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -26,29 +26,14 @@ import pytest
 
 from orchestration.environment import REPO_ROOT
 from orchestration.lib import ui_processes as ui
+from tests.e2e.browser import browser_paths as _browser_paths
+from tests.e2e.browser import chrome as _chrome
 
 pytestmark = pytest.mark.timeout(2700)
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
 GROUPS = ("raw", "dbt", "ml", "recall", "exports")
 PAGE_TIMEOUT = 180  # seconds for one page to show what we wait for (the machine is slow)
-INSTALL_HINT = ("the browser UI tests need Debian's Chromium and its driver: "
-                "`apt-get install chromium chromium-driver` (as root; `bash scripts/test.sh` does it)")
-
-
-def _browser_paths() -> tuple[str, str]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.fail(f"chromium={chromium!r} chromedriver={driver!r}: {INSTALL_HINT}",
-                    pytrace=False)
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        pytest.fail("selenium is missing: `uv sync` (it is a dev dependency)", pytrace=False)
-    return chromium, driver
-
-
 @dataclass
 class UiStack:
     home: Path
@@ -70,7 +55,8 @@ class UiStack:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def child_groups(self) -> list[int]:
-        found = re.search(r"Process groups: dagster (\d+), mlflow (\d+)", self.output())
+        found = re.search(r"Process groups: dagster (\d+), mlflow (\d+), report (\d+)",
+                          self.output())
         return [int(g) for g in found.groups()] if found else []
 
     def quit_browser(self) -> None:
@@ -148,24 +134,6 @@ def stack(tmp_path_factory, demo_run):
         yield s
     finally:
         s.stop()
-
-
-def _chrome(chromium: str, driver_path: str, profile: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--no-first-run", "--no-default-browser-check", "--window-size=1600,1000",
-                f"--user-data-dir={profile}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_page_load_timeout(PAGE_TIMEOUT)
-    driver.set_script_timeout(60)
-    return driver
 
 
 # --- page helpers ---------------------------------------------------------------------------
@@ -376,7 +344,7 @@ def test_dbt_docs_are_generated_and_served(stack):
 
 def test_ui_stops_and_leaves_no_process_behind(stack):
     groups = stack.child_groups()
-    assert len(groups) == 2, stack.output()[-3000:]
+    assert len(groups) == 3, stack.output()[-3000:]
     started = time.monotonic()
     code = stack.stop()
     took = time.monotonic() - started
