@@ -105,6 +105,7 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
 
     resources = build_resources(home, overrides)
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
+    by_stage = stage_assets(defs, PARTITIONED)
     timings = []
     with dg.DagsterInstance.get() as instance:
         released = run_slots.release_abandoned_runs(instance)
@@ -113,7 +114,7 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
         for stage in stages:
             progress(Transient(f"[{stage}] materializing ..."))
             start = time.perf_counter()
-            selection = dg.AssetSelection.groups(stage) - PARTITIONED
+            selection = dg.AssetSelection.assets(*by_stage[stage])
             if also and stage in also:
                 selection = selection | dg.AssetSelection.assets(*also[stage])
             result = dg.materialize(assets, selection=selection,
@@ -144,6 +145,27 @@ def materialize(home: str, overrides: dict | None = None, stages: tuple = STAGES
             progress(f"[{stage}] {_count(n, 'asset')}{checks} in {seconds:.1f}s{note}")
         _register_partitions(instance, progress)
     return timings
+
+
+def stage_assets(defs, exclude) -> dict[str, list]:
+    """The asset keys each stage materializes: an asset runs in its group's stage, or later
+    when an upstream asset runs later (recall_uplift, group ml, trains on recall marts: it runs
+    in the recall stage, after them, not on the previous run's marts). `exclude`: an
+    AssetSelection left out (the partitioned assets)."""
+    graph = defs.resolve_asset_graph()
+    left_out = exclude.resolve(graph)
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    stage_of: dict = {}
+    for key in graph.toposorted_asset_keys:
+        node = graph.get(key)
+        parents = [stage_of[p] for p in node.parent_keys if p in stage_of]
+        if node.group_name in order:
+            stage_of[key] = max([order[node.group_name], *parents])
+    out: dict[str, list] = {stage: [] for stage in STAGES}
+    for key, i in stage_of.items():
+        if key not in left_out:
+            out[STAGES[i]].append(key)
+    return out
 
 
 def _register_partitions(instance, progress: Callable[[str], None]) -> None:
