@@ -208,7 +208,7 @@ def run_seed(seed: int, args) -> dict:
     oracle = choose_variants(true_uplift, value.reindex(ids).fillna(0.0), costs.reindex(ids),
                              variants=list(model.variants), margin=margin, budget=args.budget)
     chosen = oracle[oracle.is_selected].reset_index().merge(
-        reach, on=["customer_id", "variant"])[["customer_id", "offer", "channel", "contact_cost"]]
+        reach[["customer_id", "variant", "offer", "channel"]], on=["customer_id", "variant"])
     out = {
         "seed": seed,
         "explored": len(wave),

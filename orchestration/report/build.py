@@ -281,8 +281,8 @@ def _selection(data: ReportData, cid: str, csv: str | None, budget: float | None
     if seg.empty:
         return empty("This campaign is not the wave currently selected (recall_segments holds "
                      "the next wave only).")
-    value = "expected_profit" if "expected_profit" in seg else "expected_gain"
     treated = seg[seg["arm"] == "treatment"]
+    method = ", ".join(sorted(seg["targeting_method"].dropna().unique())).replace("_", " ")
     counts = (seg.groupby(["layer", "arm"]).size().rename("customers").reset_index())
     spent = float(treated["cost_per_contact"].sum())
     link = (f'<p><a class="no-print" data-download="crm" href="{esc(csv)}" download>'
@@ -293,7 +293,8 @@ def _selection(data: ReportData, cid: str, csv: str | None, budget: float | None
     return (f"<p>Selected customers: {metric('selection.customers', len(seg), 'int')} "
             f"({metric('selection.treatment', len(treated), 'int')} to contact, "
             f"{metric('selection.control', len(seg) - len(treated), 'int')} in the control "
-            f"group). Expected profit: {metric('selection.expected_profit', treated[value].sum(), 'money')}. "
+            f"group), chosen by {esc(method)}. Expected profit: "
+            f"{metric('selection.expected_profit', treated['expected_profit'].sum(), 'money')}. "
             f"Budget used: {metric('selection.budget_used', spent, 'money')}{budget_text}.</p>"
             + table(counts, [("layer", "layer", "text"), ("arm", "arm", "text"),
                              ("customers", "customers", "int")])

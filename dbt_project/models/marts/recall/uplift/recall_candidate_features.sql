@@ -37,7 +37,7 @@ final as (
 
     select
         candidates.customer_id,
-        candidates.operating_layer as layer,
+        {{ recall_layer('candidates.is_high_value', 'candidates.is_frequent_buyer') }} as layer,
         candidates.churn_type,
         candidates.candidate_reason,
         candidates.pre_churn_monthly_gmv,
