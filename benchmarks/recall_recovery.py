@@ -86,14 +86,17 @@ def _pipeline(home: Path, overrides: dict, stages: tuple) -> None:
     materialize(str(home), overrides, stages=stages, progress=lambda m: None)
 
 
-def _rule_based_segments(env, settings) -> pd.DataFrame:
-    """recall_segments of the evaluation wave with an empty ml.recall_targeting (today's rule)."""
+def _rule_based_segments(env, settings) -> None:
+    """bench.rule_segments: recall_segments of the evaluation wave rebuilt with an empty
+    ml.recall_targeting (today's rule); bench.model_segments keeps the model-targeted wave."""
     from orchestration.campaign_plan import dbt_vars
     from sources import warehouse
 
     with warehouse.connect(env.warehouse) as con:
-        con.execute("create or replace table ml.recall_targeting_model as "
-                    "select * from ml.recall_targeting")
+        con.execute("create schema if not exists bench")
+        con.execute("create or replace table bench.model_segments as "
+                    "select * from marts.recall_segments")
+        con.execute("create or replace table bench.targeting as select * from ml.recall_targeting")
         con.execute("delete from ml.recall_targeting")
     run_env = {**os.environ, "CHURN_DUCKDB_PATH": str(env.warehouse),
                "DBT_TARGET_PATH": str(env.home / "dbt_rule_target"),
@@ -102,19 +105,19 @@ def _rule_based_segments(env, settings) -> pd.DataFrame:
         [str(DBT_EXECUTABLE), "run", "--select", "recall_segments", "--vars",
          json.dumps(dbt_vars(settings, env)), "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR, env=run_env, capture_output=True, text=True)
+        cwd=DBT_PROJECT_DIR, env=run_env, capture_output=True, text=True, check=False)
     if proc.returncode:
         raise RuntimeError(f"dbt run recall_segments failed:\n{proc.stdout[-3000:]}")
     with warehouse.connect(env.warehouse) as con:
-        rule = con.execute("select * from marts.recall_segments").df()
-        con.execute("create or replace table ml.recall_targeting as "
-                    "select * from ml.recall_targeting_model")
-    return rule
+        con.execute("create or replace table bench.rule_segments as "
+                    "select * from marts.recall_segments")
+        con.execute("insert into ml.recall_targeting select * from bench.targeting")
 
 
-def _planted_effects(env, candidates: pd.DataFrame) -> pd.DataFrame:
-    """truth.customer_offer_effects of every candidate at the evaluation wave's date: the
-    simulator answers a wave holding every candidate in the control arm (nobody contacted)."""
+def _planted_effects(env, candidates: pd.DataFrame) -> None:
+    """truth.customer_offer_effects of every candidate at the evaluation wave's date (campaign
+    oracle_truth): the simulator answers a wave holding every candidate in the control arm, so
+    nobody is contacted."""
     from sources import warehouse
     from sources.simulator import respond
 
@@ -122,9 +125,6 @@ def _planted_effects(env, candidates: pd.DataFrame) -> pd.DataFrame:
         campaign_id="oracle_truth", arm="control", offer="generic_coupon", channel="email")
     with warehouse.connect(env.warehouse) as con:
         respond(con, wave, progress=None)
-        return con.execute("select customer_id, offer, channel, effect "
-                           "from truth.customer_offer_effects "
-                           "where campaign_id = 'oracle_truth'").df()
 
 
 def _realised(selection: pd.DataFrame, effects: pd.DataFrame, value: pd.Series,
@@ -139,10 +139,8 @@ def _realised(selection: pd.DataFrame, effects: pd.DataFrame, value: pd.Series,
 
 
 def run_seed(seed: int, args) -> dict:
-    from ml.registry import UPLIFT_CHAMPION_URI, UPLIFT_MODEL_NAME, has_champion
-    from ml.targeting import choose_variants
-    from ml.tracking import MlflowTracking
-    from ml.uplift_pyfunc import load_uplift_model
+    """Steps 1-5 for one seed in its own CHURN_HOME; the tables `score` reads stay there."""
+    from ml.registry import UPLIFT_MODEL_NAME, has_champion
     from orchestration.campaign_plan import first_open_day
     from orchestration.environment import Environment
     from orchestration.settings import load_settings
@@ -179,54 +177,87 @@ def run_seed(seed: int, args) -> dict:
     settings = load_settings(home, overrides)
     if not has_champion(UPLIFT_MODEL_NAME, tracking_uri=env.mlflow_uri):
         raise RuntimeError(f"seed {seed}: no recall_uplift champion after the exploration wave")
+    with warehouse.connect(env.warehouse, read_only=True) as con:
+        targeted = con.execute("select distinct targeting_method from marts.recall_segments"
+                               ).fetchall()
+        candidates = con.execute("select * from marts.recall_candidate_features").df()
+    if targeted != [("uplift_model",)]:
+        raise RuntimeError(f"seed {seed}: the evaluation wave is not model-targeted ({targeted})")
+    t0 = time.perf_counter()
+    _rule_based_segments(env, settings)
+    _planted_effects(env, candidates)
+    timings["baselines"] = time.perf_counter() - t0
+    return {"seed": seed, "explored": len(wave),
+            **{f"{k}_s": round(v) for k, v in timings.items()}}
+
+
+def score(seed: int, args) -> dict:
+    """Realised profit of each policy for the evaluation wave of seed `seed` (run_seed's home):
+    the model, today's rule, the layer x churn type average with its best variant, the oracle."""
+    from ml.registry import UPLIFT_CHAMPION_URI
+    from ml.targeting import choose_variants
+    from ml.tracking import MlflowTracking
+    from ml.uplift import GroupAverageUplift
+    from ml.uplift_pyfunc import load_uplift_model
+    from ml.uplift_tracking import ARM_COLUMN, uplift_frame
+    from orchestration.environment import Environment
+    from orchestration.settings import load_settings
+    from sources import warehouse
+
+    home = Path(args.work).resolve() / f"seed_{seed}"
+    env = Environment(home)
+    margin = load_settings(home, {}).gross_margin
     with MlflowTracking(env.mlflow_uri).session():
         model = load_uplift_model(UPLIFT_CHAMPION_URI)
+    variants = list(model.variants)
     with warehouse.connect(env.warehouse, read_only=True) as con:
-        model_rows = con.execute("select * from marts.recall_segments").df()
-        targeting = con.execute("select * from ml.recall_targeting").df()
+        model_rows = con.execute("select * from bench.model_segments").df()
+        rule_rows = con.execute("select * from bench.rule_segments").df()
+        targeting = con.execute("select * from bench.targeting").df()
         candidates = con.execute("select * from marts.recall_candidate_features").df()
         reach = con.execute("select * from marts.recall_candidate_variants").df()
-    if not (model_rows.targeting_method == "uplift_model").all():
-        raise RuntimeError(f"seed {seed}: the evaluation wave is not model-targeted")
+        training = con.execute("select * from marts.recall_uplift_training_rows").df()
+        effects = con.execute("select customer_id, offer, channel, effect "
+                              "from truth.customer_offer_effects "
+                              "where campaign_id = 'oracle_truth'").df()
+    candidates = candidates.set_index("customer_id")
+    value = pd.concat([candidates.pre_churn_monthly_gmv.fillna(0) * 7,
+                       targeting.set_index("customer_id").expected_value]
+                      ).groupby(level=0).last().reindex(candidates.index).fillna(0.0)
+    reach = reach[reach.variant.isin(variants)]
+    costs = reach.pivot(index="customer_id", columns="variant", values="contact_cost"
+                        ).reindex(candidates.index)
 
-    t0 = time.perf_counter()
-    rule_rows = _rule_based_segments(env, settings)
-    effects = _planted_effects(env, candidates)
-    timings["baselines"] = time.perf_counter() - t0
+    def selected_rows(uplift: pd.DataFrame) -> pd.DataFrame:
+        choice = choose_variants(uplift, value, costs, variants=variants, margin=margin,
+                                 budget=args.budget)
+        return (choice[choice.is_selected].reset_index()
+                .merge(reach[["customer_id", "variant", "offer", "channel"]],
+                       on=["customer_id", "variant"])
+                .rename(columns={"contact_cost": "cost_per_contact"}))
 
-    value = pd.concat([
-        (candidates.set_index("customer_id").pre_churn_monthly_gmv.fillna(0) * 7),
-        targeting.set_index("customer_id").expected_value]).groupby(level=0).last()
-    margin = settings.gross_margin
     # the oracle: the planted effect of every model variant on the candidate's channel for it
-    reach = reach[reach.variant.isin(model.variants)]
     planted = reach.merge(effects, on=["customer_id", "offer", "channel"], how="left")
     true_uplift = (planted.pivot(index="customer_id", columns="variant", values="effect")
-                   .reindex(columns=list(model.variants)).fillna(0.0).add_prefix("uplift_"))
-    costs = reach.pivot(index="customer_id", columns="variant", values="contact_cost")
-    ids = true_uplift.index
-    oracle = choose_variants(true_uplift, value.reindex(ids).fillna(0.0), costs.reindex(ids),
-                             variants=list(model.variants), margin=margin, budget=args.budget)
-    chosen = oracle[oracle.is_selected].reset_index().merge(
-        reach[["customer_id", "variant", "offer", "channel"]], on=["customer_id", "variant"])
-    out = {
-        "seed": seed,
-        "explored": len(wave),
-        "candidates": len(candidates),
-        "variants": len(model.variants),
-        "model_customers": len(model_rows),
-        "rule_customers": len(rule_rows),
-        "oracle_customers": len(chosen),
-        "model": _realised(model_rows, effects, value, margin),
-        "rule": _realised(rule_rows, effects, value, margin),
-        "oracle": _realised(chosen.rename(columns={"contact_cost": "cost_per_contact"}),
-                            effects, value, margin),
-        "model_spent": float(model_rows.cost_per_contact.sum()),
-        "rule_spent": float(rule_rows.cost_per_contact.sum()),
-        **{f"{k}_s": round(v) for k, v in timings.items()},
-    }
-    out["model/oracle"] = out["model"] / out["oracle"] if out["oracle"] else float("nan")
-    out["model/rule"] = out["model"] / out["rule"] if out["rule"] > 0 else float("nan")
+                   .reindex(index=candidates.index, columns=variants).fillna(0.0)
+                   .add_prefix("uplift_"))
+    oracle_rows = selected_rows(true_uplift)
+    # the layer x churn type average of the training rows, each group's best variant
+    frame = uplift_frame(training)
+    group = GroupAverageUplift().fit(frame[frame[ARM_COLUMN].isin([model.control, *variants])],
+                                     outcome="returned", variant=ARM_COLUMN,
+                                     control=model.control)
+    group_uplift = group.predict(candidates.reset_index()).set_axis(candidates.index)
+    group_uplift = group_uplift.reindex(columns=[f"uplift_{v}" for v in variants]).fillna(0.0)
+    group_rows = selected_rows(group_uplift)
+    out = {"seed": seed, "candidates": len(candidates), "variants": len(variants)}
+    for name, rows in (("model", model_rows), ("rule", rule_rows), ("group", group_rows),
+                       ("oracle", oracle_rows)):
+        out[name] = _realised(rows, effects, value, margin)
+        out[f"{name}_customers"] = len(rows)
+        out[f"{name}_spent"] = round(float(rows.cost_per_contact.sum()), 2)
+    for base in ("oracle", "rule", "group"):
+        out[f"model/{base}"] = out["model"] / out[base] if out[base] > 0 else float("nan")
     return out
 
 
@@ -239,25 +270,29 @@ def main(argv=None) -> int:
                    help="the evaluation wave's budget, the same for every policy")
     p.add_argument("--explore-holdout", type=float, default=0.2)
     p.add_argument("--work", default=".churn/recall_recovery")
+    p.add_argument("--score-only", action="store_true",
+                   help="score the seeds' homes already under --work (no simulation)")
     args = p.parse_args(argv)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     rows = []
     for seed in args.seeds:
-        started = time.perf_counter()
-        row = run_seed(seed, args)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        _say(f"seed {seed}: {time.perf_counter() - started:.0f} s")
+        if not args.score_only:
+            started = time.perf_counter()
+            print(json.dumps(run_seed(seed, args)), flush=True)
+            _say(f"seed {seed}: {time.perf_counter() - started:.0f} s")
+        rows.append(score(seed, args))
+        print(json.dumps(rows[-1]), flush=True)
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
-    print(table[["seed", "candidates", "model_customers", "rule_customers", "oracle_customers",
-                 "model", "rule", "oracle", "model/oracle", "model/rule"]].round(3)
-          .to_string(index=False))
+    print(table[["seed", "candidates", "model_customers", "rule_customers", "group_customers",
+                 "oracle_customers", "model", "rule", "group", "oracle", "model/oracle",
+                 "model/rule", "model/group"]].round(3).to_string(index=False))
     print(f"mean over {len(rows)} seed(s): model/oracle {np.nanmean(table['model/oracle']):.3f} "
-          f"(goal >= 0.8), model/rule {np.nanmean(table['model/rule']):.3f} (goal >= 1.3); "
-          f"profits model {table.model.mean():,.0f}, rule {table.rule.mean():,.0f}, "
-          f"oracle {table.oracle.mean():,.0f}")
+          f"(goal >= 0.8), model/rule {np.nanmean(table['model/rule']):.2f} (goal >= 1.3), "
+          f"model/group {np.nanmean(table['model/group']):.2f}; profits model "
+          f"{table.model.mean():,.0f}, rule {table.rule.mean():,.0f}, "
+          f"group {table.group.mean():,.0f}, oracle {table.oracle.mean():,.0f}")
     return 0
 
 
