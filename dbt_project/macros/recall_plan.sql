@@ -108,3 +108,19 @@
     {%- endfor %}
     {%- endif %}
 {%- endmacro %}
+
+{#- How a planned variant reaches a customer: its channel (`preferred` = the layer channel rule,
+    macro recall_channel) and, for a category recommendation, the customer's top category. One
+    rule for the plan's waves (recall_segments), trigger campaigns (recall_trigger_assignments)
+    and the targeting's reach of every variant (recall_candidate_variants). -#}
+{% macro variant_channel(channel_rule_expr, layer_expr, preferred_channel_expr) -%}
+    case
+        when {{ channel_rule_expr }} = 'preferred'
+            then {{ recall_channel(layer_expr, preferred_channel_expr) }}
+        else {{ channel_rule_expr }}
+    end
+{%- endmacro %}
+
+{% macro variant_offer_category(offer_expr, top_category_expr) -%}
+    case when {{ offer_expr }} = 'category_recommendation' then {{ top_category_expr }} end
+{%- endmacro %}

@@ -258,13 +258,9 @@ offered as (
         chosen.variant,
         chosen.template,
         chosen.offer,
-        case when chosen.offer = 'category_recommendation' then waved.top_category end
-            as offer_category,
-        case
-            when chosen.channel = 'preferred'
-                then {{ recall_channel('waved.layer', 'waved.preferred_channel') }}
-            else chosen.channel
-        end as channel,
+        {{ variant_offer_category('chosen.offer', 'waved.top_category') }} as offer_category,
+        {{ variant_channel('chosen.channel', 'waved.layer', 'waved.preferred_channel') }}
+            as channel,
         cast(null as {{ dbt.type_string() }}) as companion_channel
 
     from waved

@@ -58,11 +58,8 @@ final as (
         end as arm,
         triggers.variant,
         triggers.offer,
-        case
-            when triggers.channel = 'preferred'
-                then {{ recall_channel('eligible.layer', 'eligible.preferred_channel') }}
-            else triggers.channel
-        end as channel,
+        {{ variant_channel('triggers.channel', 'eligible.layer', 'eligible.preferred_channel') }}
+            as channel,
         triggers.template
 
     from eligible

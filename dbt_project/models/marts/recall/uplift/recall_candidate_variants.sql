@@ -4,8 +4,9 @@
     candidate gets the variant.
     A variant's channel rule: the campaign plan's (recall_plan_variants; `preferred` = the layer
     channel rule, macro recall_channel) when a planned wave defines it, else the one channel its
-    treatment customers got, or `preferred` when they got several. A category recommendation
-    names the candidate's top category. -#}
+    treatment customers got, or `preferred` when they got several; macros variant_channel and
+    variant_offer_category resolve it for the candidate, as recall_segments does for a plan's
+    wave. -#}
 with
 
 candidates as (
@@ -75,15 +76,11 @@ reached as (
         candidates.customer_id,
         variants.variant,
         variants.offer,
-        case when variants.offer = 'category_recommendation' then candidates.top_category end
+        {{ variant_offer_category('variants.offer', 'candidates.top_category') }}
             as offer_category,
-        case
-            when variants.channel_rule = 'preferred'
-                then {{ recall_channel(recall_layer('candidates.is_high_value',
-                                                    'candidates.is_frequent_buyer'),
-                                       'candidates.preferred_channel') }}
-            else variants.channel_rule
-        end as channel,
+        {{ variant_channel('variants.channel_rule',
+                           recall_layer('candidates.is_high_value', 'candidates.is_frequent_buyer'),
+                           'candidates.preferred_channel') }} as channel,
         variants.template
 
     from candidates
