@@ -136,7 +136,9 @@ def render(env: Environment, settings: Settings, seconds: float) -> str:
         lines.append(f"  {cid:<16} {layer:<9} n={n:<6} uplift {up:+.1%} "
                      f"[{lo:+.1%}, {hi:+.1%}] {roi_text}")
     lines += _variant_lines(variants)
-    report = env.home / "reports" / "index.html"
+    from orchestration.report import reports_dir
+
+    report = reports_dir(env.home) / "index.html"
     lines.append(f"Report: {report}" if report.exists() else
                  "Report: not built yet (`uv run churn-recall report`)")
     lines += ["", "Open the UIs: `uv run churn-recall ui` -> Dagster http://127.0.0.1:3000, "
